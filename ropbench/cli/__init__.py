@@ -1,0 +1,1 @@
+"""The ``ropbench`` command line: one module per subcommand, assembled in ``main``."""
