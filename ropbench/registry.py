@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Generic, Iterable, Iterator, TypeVar
 
@@ -69,10 +69,19 @@ class SpecTable(Generic[S]):
         return len(self.specs)
 
     def get(self, name: str) -> S:
-        try:
+        """The spec called ``name``.
+
+        ``prefix:rest`` resolves through a spec registered as ``prefix:*`` (e.g.
+        ``timm:*``) to a copy named ``prefix:rest`` with ``model_name=rest``.
+        """
+        if name in self.specs:
             return self.specs[name]
-        except KeyError:
-            raise UnknownNameError(self.family, name, self.specs) from None
+        prefix, colon, rest = name.partition(":")
+        wildcard = f"{prefix}:*"
+        if colon and rest and wildcard in self.specs:
+            spec = self.specs[wildcard]
+            return replace(spec, name=name, params={**spec.params, "model_name": rest})  # type: ignore[type-var]
+        raise UnknownNameError(self.family, name, self.specs)
 
     def select(self, patterns: Iterable[str]) -> list[S]:
         """Specs matching any glob (``vit_*``), in natural order, no repeats.
@@ -82,14 +91,16 @@ class SpecTable(Generic[S]):
         chosen: dict[str, S] = {}
         for pattern in patterns:
             if any(ch in pattern for ch in "*?["):
-                matches = [n for n in self if fnmatch.fnmatchcase(n, pattern)]
+                # Wildcard-named specs ("timm:*") are resolvers, not members of a glob.
+                matches = [
+                    n for n in self if fnmatch.fnmatchcase(n, pattern) and not n.endswith(":*")
+                ]
                 if not matches:
                     raise UnknownNameError(self.family, pattern, self.specs)
+                for name in matches:
+                    chosen.setdefault(name, self.specs[name])
             else:
-                self.get(pattern)
-                matches = [pattern]
-            for name in matches:
-                chosen.setdefault(name, self.specs[name])
+                chosen.setdefault(pattern, self.get(pattern))
         return list(chosen.values())
 
 
