@@ -165,6 +165,12 @@ def write_run_dir(outcome: RunOutcome, suite: Suite, registry: Registry, cache: 
         **_stage_summary(outcome.plan, outcome.report),
         "failures": [asdict(f) | {"error": f.headline} for f in outcome.failures],
         "skipped_pairs": [asdict(p) for p in outcome.plan.skipped],
+        "tasks": [
+            {"stage": t.stage, "label": t.label, "key": t.key,
+             "status": outcome.report.outcomes[t.key].status if t.key in outcome.report.outcomes else "not run",
+             "seconds": round(outcome.report.outcomes[t.key].seconds, 3) if t.key in outcome.report.outcomes else 0.0}
+            for t in outcome.plan.tasks
+        ],
         "cells": infos,
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")

@@ -127,7 +127,9 @@ def run_explain_stage(payload: Mapping[str, Any], cache: Cache, registry: Regist
         cache.save_json("scores", score_key, row)
         rows.append(row)
         misses += 1
-    info = {"explained": int(chosen.numel()), "excluded": n_excluded}
+    info = {"explained": int(chosen.numel()), "excluded": n_excluded, "heatmap_key": heatmap_key,
+            "model_key": heat["model_key"], "data_key": payload["data_key"],
+            "explained_indices": [int(i) for i in chosen], "target": heat["target"]}
     if errors:
         raise PartialStageError("; ".join(errors), rows, info)
     return rows, info, hits, misses

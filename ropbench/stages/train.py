@@ -83,6 +83,8 @@ def run_train_stage(payload: Mapping[str, Any], cache: Cache, registry: Registry
         rows.append(score(spec, metric["params"], inputs,
                           resamples=payload["scoring"]["bootstrap_resamples"], n_excluded=0))
     info = {
+        "model_key": model_key,
+        "data_key": model_payload["data"],
         "epochs_trained": len(record["history"]),
         "best_epoch": record["best_epoch"],
         "train_seconds": record["train_seconds"],

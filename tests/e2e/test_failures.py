@@ -1,0 +1,139 @@
+"""Bad input and failing plugins: clear messages naming the culprit, results kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from ropbench import hookimpl
+from ropbench.cli.main import main
+from ropbench.registry import Registry
+from ropbench.specs import ExplainerSpec
+from tests.e2e.conftest import ROPBENCH, run_cli
+
+SMOKE_LIKE = """
+name = "failing"
+seeds = [0]
+image_size = 64
+generators = ["rw-classic"]
+architectures = ["seed-cnn"]
+explainers = [{explainers}]
+metrics = ["accuracy", "auroc", "percentile-precision@*", "percentile-recall@*"]
+
+[data]
+train = 64
+val = 32
+test = 32
+
+[training]
+epochs = 2
+batch_size = 32
+"""
+
+
+def test_misspelled_plugin_name_is_named_with_suggestion(tmp_path):
+    suite = tmp_path / "typo.toml"
+    suite.write_text(SMOKE_LIKE.format(explainers='"gradcma"'))
+    process = run_cli("run", "--suite", str(suite), "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "r"))
+    assert process.returncode == 2
+    assert "explainers[0]" in process.stderr and "did you mean 'gradcam'" in process.stderr
+    assert str(suite) in process.stderr
+
+
+def test_malformed_suite_file_is_named(tmp_path):
+    suite = tmp_path / "broken.toml"
+    suite.write_text("name = 'x'\nseeds = [0\n")
+    process = run_cli("run", "--suite", str(suite))
+    assert process.returncode == 2
+    assert f"{suite}: (syntax): expected valid TOML" in process.stderr
+
+
+def _raising(model, images, targets, context):
+    raise RuntimeError("deliberate explainer failure")
+
+
+def _nan_map(model, images, targets, context):
+    return torch.full((images.shape[0], *images.shape[-2:]), float("nan"))
+
+
+@pytest.fixture
+def faulty_registry(monkeypatch):
+    module = types.ModuleType("faulty_plugin")
+    module.ropbench_register_explainers = hookimpl(lambda: [
+        ExplainerSpec(name="always-fails", explain=_raising, supports=lambda m: True),
+        ExplainerSpec(name="nan-map", explain=_nan_map, supports=lambda m: True),
+    ])
+    import ropbench.registry
+
+    monkeypatch.setattr(ropbench.registry, "_DEFAULT", Registry.load(extra=(module,)))
+
+
+def test_a_raising_plugin_fails_its_cell_only_and_results_are_kept(tmp_path, smoke_run, faulty_registry, capsys):
+    cache, _, _ = smoke_run  # data and training are cache hits
+    suite = tmp_path / "failing.toml"
+    suite.write_text(SMOKE_LIKE.format(explainers='"always-fails", "gradcam", "nan-map"'))
+    code = main(["run", "--suite", str(suite), "--cache-dir", str(cache), "--out", str(tmp_path / "run"),
+                 "--threads", "2", "--quiet"])
+    assert code == 1
+    stderr = capsys.readouterr().err
+    assert "2 task(s) failed" in stderr
+    assert "rw-classic/seed-cnn/seed=0/always-fails: RuntimeError: deliberate explainer failure" in stderr
+    assert "explainer 'nan-map' returned non-finite" in stderr
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert set(table["explainer"]) == {"-", "gradcam"}  # what finished is written
+    assert "deliberate explainer failure" in (tmp_path / "run" / "errors.log").read_text()
+
+
+def _wait_for_results(cache: Path, count: int, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(list((cache / "results").rglob("*.json"))) >= count:
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"run ended early: {process.stderr.read()[-3000:]}")
+        time.sleep(0.2)
+    raise AssertionError("no stage finished in time")
+
+
+def test_killed_run_resumes_without_recomputing_finished_stages(tmp_path):
+    cache, run = tmp_path / "cache", tmp_path / "run"
+    suite = tmp_path / "resume.toml"
+    suite.write_text(SMOKE_LIKE.format(explainers='"gradcam"').replace('"seed-cnn"', '"seed-cnn", "gap-cnn"'))
+    command = [*ROPBENCH, "run", "--suite", str(suite), "--cache-dir", str(cache), "--out", str(run),
+               "--threads", "2", "--quiet"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    _wait_for_results(cache, 2, process)  # the data stage and the first train stage
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = len(list((cache / "results").rglob("*.json")))
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    manifest = json.loads((run / "manifest.json").read_text())
+    statuses = [t["status"] for t in manifest["tasks"]]
+    assert statuses.count("cached") == finished_before
+    assert set(statuses) <= {"cached", "done"}
+
+
+def test_sigint_stops_writes_partial_results_and_exits_130(tmp_path):
+    cache, run = tmp_path / "cache", tmp_path / "run"
+    command = [*ROPBENCH, "run", "--suite", "smoke", "--cache-dir", str(cache), "--out", str(run),
+               "--threads", "2", "--quiet"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    _wait_for_results(cache, 2, process)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr
+    table = pd.read_csv(run / "results.csv")
+    assert (table["kind"] == "classification").any()  # the finished train stage is reported
