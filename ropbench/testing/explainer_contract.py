@@ -1,0 +1,167 @@
+"""Conformance kit for explainer plugins: subclass, name your explainer, run pytest.
+
+::
+
+    from ropbench.testing.explainer_contract import ExplainerContract
+
+    class TestMyMap(ExplainerContract):
+        explainer_name = "my-map"
+        architecture_names = ("seed-cnn", "vit_tiny_patch16")  # optional
+        params = {"steps": 4}  # optional overrides that keep the test fast
+
+Each test is parametrized over the chosen registered architectures that the explainer
+``supports`` (random-init models, built small; nothing is trained). It checks the
+contract of :class:`ropbench.specs.ExplainerSpec`: float32 ``[N, H, W]`` at input
+resolution, finite, deterministic under a seed, batch-invariant (a batch explained
+equals its images explained one by one), and the model left as it was found
+(parameters, training flags, ``requires_grad``, hooks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ropbench.imaging import to_model_input
+from ropbench.registry import get_registry
+from ropbench.specs import ExplainContext
+
+__all__ = ["ExplainerContract", "DEFAULT_ARCHITECTURES", "build_small_model", "model_fingerprint"]
+
+# Cheap members of every code path: no-GAP CNN with leaky ReLU, GAP CNN, a ReLU/GAP timm
+# CNN, a SiLU/depthwise timm CNN, a single-prefix ViT and a two-prefix-token DeiT.
+# (convnext_atto is left out: its 1e-6 layer-scale init makes random-init CAMs pure
+# cancellation noise, a few % apart between batch sizes.)
+DEFAULT_ARCHITECTURES: tuple[str, ...] = (
+    "seed-cnn", "gap-cnn", "resnet18", "efficientnet_b0", "vit_tiny_patch16", "deit_tiny_distilled_patch16",
+)
+
+
+def _image_size(family: str) -> int:
+    # ViTs need a multiple of the patch (16) and a grid that is not 14x14; CNNs just small.
+    return 48 if family == "vit" else 32
+
+
+@lru_cache(maxsize=None)
+def build_small_model(architecture_name: str) -> tuple[nn.Module, int]:
+    """A random-init model of a registered architecture and its input size (cached)."""
+    spec = get_registry().architectures.get(architecture_name)
+    size = _image_size(spec.family)
+    torch.manual_seed(0)
+    return spec.build(2, size), size
+
+
+def model_fingerprint(model: nn.Module) -> dict[str, Any]:
+    """Everything an explainer must leave unchanged, in comparable form."""
+    modules = list(model.modules())
+    return {
+        "state": {name: value.detach().clone() for name, value in model.state_dict().items()},
+        "training": [m.training for m in modules],
+        "requires_grad": [p.requires_grad for p in model.parameters()],
+        "grads": [p.grad is None for p in model.parameters()],
+        "hooks": [
+            len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+            + len(getattr(m, "_backward_pre_hooks", {}))
+            for m in modules
+        ],
+        "fused_attn": [getattr(m, "fused_attn", None) for m in modules],
+    }
+
+
+@dataclass(frozen=True)
+class _Explained:
+    batch: torch.Tensor
+    batch_again: torch.Tensor
+    one_by_one: torch.Tensor
+    size: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ExplainerContract:
+    """Base class of explainer conformance tests (see the module docstring)."""
+
+    explainer_name: ClassVar[str] = ""
+    architecture_names: ClassVar[tuple[str, ...] | None] = None
+    params: ClassVar[dict[str, Any]] = {}
+    batch_size: ClassVar[int] = 3
+    seed: ClassVar[int] = 7
+    # Batch size changes the kernels' summation order; gradient means then differ in
+    # the last bits, relative to the largest value rather than to each pixel.
+    rtol: ClassVar[float] = 1e-3
+    atol_fraction: ClassVar[float] = 1e-3  # of the batch's largest absolute value
+
+    _cache: ClassVar[dict[tuple[str, str, str], _Explained]] = {}
+
+    def pytest_generate_tests(self, metafunc: Any) -> None:
+        if "architecture_name" not in metafunc.fixturenames:
+            return
+        spec = get_registry().explainers.get(self.explainer_name)
+        registered = get_registry().architectures
+        wanted = self.architecture_names or DEFAULT_ARCHITECTURES
+        names = [n for n in wanted if n in registered and spec.supports(build_small_model(n)[0])]
+        metafunc.parametrize("architecture_name", names or ["<no supported architecture>"])
+
+    def _explain(self, architecture_name: str) -> _Explained:
+        if architecture_name == "<no supported architecture>":
+            raise AssertionError(f"{self.explainer_name} supports none of the chosen architectures")
+        key = (self.explainer_name, architecture_name, json.dumps(self.params, sort_keys=True))
+        if key not in self._cache:
+            spec = get_registry().explainers.get(self.explainer_name)
+            model, size = build_small_model(architecture_name)
+            model.train()  # the harness may hand over any mode: it must come back unchanged
+            generator = torch.Generator().manual_seed(1234)
+            pixels = torch.randint(0, 256, (self.batch_size, 3, size, size), generator=generator, dtype=torch.uint8)
+            images = to_model_input(pixels)
+            targets = torch.arange(self.batch_size) % 2
+            vessels = torch.rand(self.batch_size, size, size, generator=generator)
+            params = {**spec.params, **self.params}
+            before = model_fingerprint(model)
+
+            def explain(rows: slice) -> torch.Tensor:
+                context = ExplainContext(seed=self.seed, vessels=vessels[rows])
+                return spec.explain(model, images[rows], targets[rows], context, **params)
+
+            batch = explain(slice(None))
+            batch_again = explain(slice(None))
+            one_by_one = torch.cat([explain(slice(i, i + 1)) for i in range(self.batch_size)])
+            after = model_fingerprint(model)
+            model.eval()
+            self._cache[key] = _Explained(batch, batch_again, one_by_one, size, before, after)
+        return self._cache[key]
+
+    def test_params_are_json_serialisable(self) -> None:
+        spec = get_registry().explainers.get(self.explainer_name)
+        assert json.loads(json.dumps(dict(spec.params))) == dict(spec.params)
+        assert set(self.params) <= set(spec.params), "overrides must name declared params"
+
+    def test_shape_dtype_and_finite(self, architecture_name: str) -> None:
+        result = self._explain(architecture_name)
+        assert result.batch.shape == (self.batch_size, result.size, result.size)
+        assert result.batch.dtype == torch.float32
+        assert torch.isfinite(result.batch).all()
+
+    def test_deterministic_under_seed(self, architecture_name: str) -> None:
+        result = self._explain(architecture_name)
+        torch.testing.assert_close(result.batch, result.batch_again, rtol=0, atol=0)
+
+    def test_batch_invariant(self, architecture_name: str) -> None:
+        result = self._explain(architecture_name)
+        scale = float(result.batch.abs().max()) or 1.0
+        torch.testing.assert_close(
+            result.one_by_one, result.batch, rtol=self.rtol, atol=self.atol_fraction * scale
+        )
+
+    def test_model_unchanged(self, architecture_name: str) -> None:
+        result = self._explain(architecture_name)
+        before, after = result.before, result.after
+        for key in ("training", "requires_grad", "grads", "hooks", "fused_attn"):
+            assert before[key] == after[key], f"explainer changed the model's {key}"
+        assert before["state"].keys() == after["state"].keys()
+        for name, value in before["state"].items():
+            assert torch.equal(value, after["state"][name]), f"explainer changed {name}"
