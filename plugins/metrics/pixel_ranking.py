@@ -1,0 +1,229 @@
+"""One sorted pass over every heatmap: the shared engine of the rank-based metrics.
+
+Percentile thresholds, relevance rank accuracy, the pointing game, average precision
+and pixel ROC-AUC all depend only on how each image's pixels rank, and on which ranked
+pixels are in the mask. This module sorts each image once and answers all of them.
+
+Why not ``torch.sort`` + ``argsort``: sorting 1000 x 224^2 floats with indices takes
+seconds. Instead each pixel becomes one int64 key, ``row << 33 | order(value) << 1 |
+in_mask``, where ``order`` maps float32 to uint32 preserving order. NumPy's SIMD sort
+of such keys is several times faster, needs no argsort, and after the per-row sort the
+flattened keys are globally sorted (the row is the top bit field), so one
+``searchsorted`` over the whole chunk finds tie groups. Inside a tie group the mask
+pixels sort last, which the formulas below rely on.
+
+Ties are split fairly everywhere: when a threshold falls inside a group of equal
+values, each tied pixel counts as selected with probability (pixels still needed) /
+(tied pixels). That is the expectation over a uniformly random tie break, so a
+constant map scores exactly its chance level.
+"""
+
+from __future__ import annotations
+
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["RankingSummary", "ranking_summary", "top_counts"]
+
+# Images per sorted chunk: ~6 MB of keys per chunk at 224 px keeps the passes in cache.
+_CHUNK_IMAGES = 16
+
+
+@dataclass(frozen=True)
+class RankingSummary:
+    """Per-image rank statistics, float64 numpy arrays of length N (NaN: not scored).
+
+    :param mask_pixels: pixels in the mask (P).
+    :param pixels: pixels per image (H * W).
+    :param top_counts: the ``k`` values asked for, int64 [N, K].
+    :param expected_hits: expected mask pixels among the top ``k`` (ties split), [N, K].
+    :param rank_hits: expected mask pixels among the top P.
+    :param max_hit_share: share of the maximal pixels inside the mask (pointing game).
+    :param average_precision: sklearn-compatible average precision.
+    :param roc_auc: area under the ROC curve, ties counted one half.
+    """
+
+    mask_pixels: np.ndarray
+    pixels: int
+    top_counts: np.ndarray
+    expected_hits: np.ndarray
+    rank_hits: np.ndarray
+    max_hit_share: np.ndarray
+    average_precision: np.ndarray
+    roc_auc: np.ndarray
+
+
+def top_counts(pixels: int, percentiles: Sequence[float]) -> np.ndarray:
+    """How many pixels lie above the p-th percentile: ``ceil((100 - p) / 100 * pixels)``.
+
+    At least one pixel is always selected. Computed exactly for percentiles that are
+    integers or simple decimals (no float rounding at e.g. p=80, 16 pixels -> 4).
+    """
+    from fractions import Fraction
+
+    counts = []
+    for percentile in percentiles:
+        share = (100 - Fraction(str(percentile))) / 100
+        count = -((-share * pixels) // 1)  # exact ceiling
+        counts.append(max(1, min(pixels, int(count))))
+    return np.asarray(counts, dtype=np.int64)
+
+
+def _sort_keys(heatmaps: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per-row sorted int64 keys: row | order-preserving value bits | mask bit."""
+    rows = heatmaps.shape[0]
+    # +0.0 turns -0.0 into +0.0 so that equal floats get equal keys.
+    bits = (heatmaps + np.float32(0.0)).view(np.uint32)
+    ordered = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
+    keys = ordered.astype(np.int64) << 1
+    keys |= masks
+    keys |= (np.arange(rows, dtype=np.int64) << 33)[:, None]
+    keys.sort(axis=1)
+    return keys
+
+
+def _expected_hits_at(
+    keys: np.ndarray, positives: np.ndarray, row_first: np.ndarray, pixels: int, top: np.ndarray
+) -> np.ndarray:
+    """Expected mask pixels among the ``top[r, i]`` highest pixels of each row r."""
+    rows = keys.shape[0] // pixels
+    row_base = (np.arange(rows, dtype=np.int64) * pixels)[:, None]
+    boundary = row_base + (pixels - top)  # first selected position in ascending order
+    group_value = keys[boundary] & ~np.int64(1)
+    group_start = np.searchsorted(keys, group_value, "left")
+    group_end = np.searchsorted(keys, group_value | 1, "right")
+    hits_before_start = np.searchsorted(positives, group_start, "left")
+    hits_before_end = np.searchsorted(positives, group_end, "left")
+    row_last = np.append(row_first[1:], positives.size)[:, None]
+    hits_above = row_last - hits_before_end
+    hits_tied = hits_before_end - hits_before_start
+    above = row_base + pixels - group_end
+    tied = group_end - group_start
+    needed = top - above
+    return hits_above + hits_tied * (needed / tied)
+
+
+def _summarise_chunk(
+    heatmaps: np.ndarray, masks: np.ndarray, top: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    rows, pixels = heatmaps.shape
+    keys = _sort_keys(heatmaps, masks).reshape(-1)
+    positives = np.flatnonzero(keys & 1)  # global positions of mask pixels, ascending
+    row_first = np.searchsorted(positives, np.arange(rows, dtype=np.int64) * pixels, "left")
+    mask_pixels = np.diff(np.append(row_first, positives.size))
+
+    row_of = positives // pixels
+    order_in_row = np.arange(positives.size) - row_first[row_of]
+    # Start of each mask pixel's tie group and mask pixels before that start. Without
+    # a tie the start is the pixel itself: search only where the previous key ties.
+    start = positives.copy()
+    hits_before = np.arange(positives.size, dtype=np.int64)
+    tied = positives > 0
+    tied[tied] = (keys[positives[tied] - 1] >> 1) == (keys[positives[tied]] >> 1)
+    if tied.any():
+        values = keys[positives[tied]] & ~np.int64(1)
+        start[tied] = np.searchsorted(keys, values, "left")
+        hits_before[tied] = np.searchsorted(positives, start[tied], "left")
+    start_in_row = start - row_of * pixels
+    hits_before -= row_first[row_of]
+
+    count = mask_pixels[row_of]
+    # Average precision: each mask pixel contributes the precision at the threshold
+    # equal to its value (every pixel >= it selected), as sklearn does.
+    precision = (count - hits_before) / (pixels - start_in_row)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average_precision = np.bincount(row_of, precision, minlength=rows) / mask_pixels
+        # ROC-AUC: negatives strictly below + half the tied negatives, per mask pixel.
+        # Mask pixels sort last in their group, so all tied negatives precede them.
+        below = start_in_row - hits_before
+        position_in_row = positives - row_of * pixels
+        below_or_tied = position_in_row - order_in_row
+        wins = np.bincount(row_of, 0.5 * below + 0.5 * below_or_tied, minlength=rows)
+        roc_auc = wins / (mask_pixels * (pixels - mask_pixels))
+
+    rank_top = np.maximum(mask_pixels, 1)[:, None]
+    all_top = np.concatenate([np.broadcast_to(top, (rows, top.size)), rank_top, np.ones((rows, 1), np.int64)], 1)
+    hits = _expected_hits_at(keys, positives, row_first, pixels, all_top)
+    return (
+        mask_pixels,
+        hits[:, :-2],
+        hits[:, -2],
+        hits[:, -1],
+        average_precision,
+        roc_auc,
+    )
+
+
+def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> RankingSummary:
+    count, height, width = heatmaps.shape
+    pixels = height * width
+    values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
+    flags = masks.detach().to("cpu", torch.bool).reshape(count, pixels).numpy()
+    finite = np.isfinite(values).all(axis=1)
+    if not finite.all():  # unscored below; zeros keep the sort well defined meanwhile
+        values = np.where(finite[:, None], values, np.float32(0.0))
+    chunks = [slice(i, min(i + _CHUNK_IMAGES, count)) for i in range(0, count, _CHUNK_IMAGES)]
+    # NumPy releases the GIL in sorts and ufuncs: chunks run on the torch thread budget.
+    workers = max(1, min(torch.get_num_threads(), len(chunks)))
+    work = lambda part: _summarise_chunk(values[part], flags[part], top)  # noqa: E731
+    if workers == 1:
+        parts = [work(part) for part in chunks]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(work, chunks))
+    if not parts:
+        empty = np.zeros(0)
+        return RankingSummary(np.zeros(0, np.int64), pixels, np.zeros((0, top.size), np.int64), np.zeros((0, top.size)), empty, empty, empty, empty)
+    mask_pixels, hits, rank_hits, max_share, ap, auc = (np.concatenate(p) for p in zip(*parts))
+    unscored = (mask_pixels == 0) | ~finite
+    for array in (hits, rank_hits, max_share, ap, auc):
+        array[unscored] = np.nan
+    return RankingSummary(
+        mask_pixels=mask_pixels,
+        pixels=pixels,
+        top_counts=np.broadcast_to(top, (count, top.size)).copy(),
+        expected_hits=hits,
+        rank_hits=rank_hits,
+        max_hit_share=max_share,
+        average_precision=ap,
+        roc_auc=auc,
+    )
+
+
+# The harness scores one (heatmaps, masks) pair with many metrics in a row; remember
+# the last summary so the sort happens once. Keyed on the tensors themselves (weak
+# references, identity and in-place version counters), never on their values.
+_last: dict[str, object] = {}
+
+
+def ranking_summary(
+    heatmaps: torch.Tensor, masks: torch.Tensor, percentiles: Sequence[float]
+) -> RankingSummary:
+    """Rank statistics of each heatmap against its mask (cached for the last pair).
+
+    Images whose mask is empty or whose heatmap has a non-finite value get NaN.
+    ``percentiles`` choose the ``top_counts`` (see :func:`top_counts`).
+    """
+    if heatmaps.shape != masks.shape or heatmaps.dim() != 3:
+        raise ValueError(f"heatmaps {tuple(heatmaps.shape)} and masks {tuple(masks.shape)} must both be [N, H, W]")
+    top = top_counts(heatmaps.shape[1] * heatmaps.shape[2], percentiles)
+    signature = (heatmaps._version, masks._version, tuple(top.tolist()))
+    cached_heatmaps = _last.get("heatmaps")
+    cached_masks = _last.get("masks")
+    if (
+        cached_heatmaps is not None
+        and cached_heatmaps() is heatmaps
+        and cached_masks() is masks  # type: ignore[operator]
+        and _last.get("signature") == signature
+    ):
+        return _last["summary"]  # type: ignore[return-value]
+    summary = _compute(heatmaps, masks, top)
+    _last.update(
+        heatmaps=weakref.ref(heatmaps), masks=weakref.ref(masks), signature=signature, summary=summary
+    )
+    return summary

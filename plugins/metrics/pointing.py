@@ -1,0 +1,91 @@
+"""The pointing game (Zhang et al.): does the heatmap's maximum fall on the mask?
+
+A hit is a maximal pixel within ``tolerance`` of the mask, the tolerance a fraction of
+the image side (Zhang et al. used 15 px at 224 px, i.e. 0.067; ropbench's masks
+already carry a margin of 1/60 of the side, so the default is 0). When several pixels
+share the maximum the score is the share of them that hit, the expected outcome of
+picking one at random; a constant map therefore scores its chance level. Images with
+an empty mask are not scored (NaN), so empty masks never count as hits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ropbench.specs import MetricSpec, ScoringInputs
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks, scored_images
+from ropbench_plugins.metrics.chance_levels import mask_share
+
+__all__ = ["dilate", "tolerance_pixels", "pointing_game", "pointing_game_spec"]
+
+
+def tolerance_pixels(tolerance: float, height: int, width: int) -> int:
+    """The tolerance radius in whole pixels at this image size."""
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+    return int(math.floor(tolerance * max(height, width) + 1e-9))
+
+
+def dilate(masks: torch.Tensor, radius: int) -> torch.Tensor:
+    """bool [N, H, W] masks grown by a Euclidean disc of ``radius`` pixels.
+
+    A disc is a stack of horizontal segments: for each row offset ``dy`` the mask is
+    max-pooled along rows with half-width ``floor(sqrt(r^2 - dy^2))`` and shifted by
+    ``dy`` (``radius + 1`` batched 1-D poolings, no per-image loop).
+    """
+    if radius <= 0:
+        return masks.clone()
+    count, height, width = masks.shape
+    rows = masks.to(torch.float32).reshape(count * height, 1, width)
+    grown = torch.zeros(count, height + 2 * radius, width, dtype=torch.bool)
+    for offset in range(0, radius + 1):
+        half = int(math.isqrt(radius * radius - offset * offset))
+        segment = F.max_pool1d(rows, 2 * half + 1, stride=1, padding=half) if half else rows
+        segment = segment.reshape(count, height, width).bool()
+        for shift in {offset, -offset}:
+            grown[:, radius + shift : radius + shift + height] |= segment
+    return grown[:, radius : radius + height]
+
+
+def pointing_game(heatmaps: torch.Tensor, masks: torch.Tensor, radius: int = 0) -> torch.Tensor:
+    """float64 [N]: share of each heatmap's maximal pixels inside the (dilated) mask."""
+    flat = heatmaps.flatten(1)
+    maximal = flat == flat.amax(1, keepdim=True)
+    targets = dilate(masks, radius).flatten(1)
+    hits = (maximal & targets).sum(1).to(torch.float64)
+    share = hits / maximal.sum(1).clamp(min=1)
+    return torch.where(scored_images(heatmaps, masks), share, torch.nan)
+
+
+def _compute(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
+    heatmaps, masks = heatmaps_and_masks(inputs)
+    radius = tolerance_pixels(tolerance, masks.shape[1], masks.shape[2])
+    return pointing_game(heatmaps, masks, radius)
+
+
+def _chance(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
+    # A random map's maximum is a uniformly random pixel.
+    _, masks = heatmaps_and_masks(inputs)
+    radius = tolerance_pixels(tolerance, masks.shape[1], masks.shape[2])
+    share = mask_share(dilate(masks, radius).flatten(1).sum(1), masks.shape[1] * masks.shape[2])
+    return torch.where(masks.flatten(1).any(1), share, torch.nan)
+
+
+def pointing_game_spec() -> MetricSpec:
+    """``pointing-game``."""
+    return MetricSpec(
+        name="pointing-game",
+        kind="localization",
+        higher_is_better=True,
+        compute=_compute,
+        chance=_chance,
+        version="1",
+        params={"tolerance": 0.0},
+        description=(
+            "Whether the heatmap's maximum lies within `tolerance` (fraction of the image "
+            "side) of the mask; tied maxima split fairly."
+        ),
+    )

@@ -1,0 +1,115 @@
+"""Percentile-threshold precision, recall, F1 and IoU, and relevance rank accuracy.
+
+The original study thresholds each heatmap at its own p-th percentile and scores the
+"high-attention" pixels above it: precision = share of them inside the mask, recall =
+share of the mask they cover. Here the selection is exactly ``k = ceil((100 - p)% of
+n)`` pixels (see :func:`top_counts`); when the threshold value is shared by several
+pixels, tied pixels are selected with equal probability and the expected overlap is
+scored (so a constant map scores its chance level, and results do not depend on pixel
+order). Precision, recall and F1 are linear in the overlap, so their values are the
+exact expectations; IoU uses the expected overlap (plug-in).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from ropbench.specs import MetricSpec, ScoringInputs
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks
+from ropbench_plugins.metrics.chance_levels import expected_top_hits, mask_share
+from ropbench_plugins.metrics.pixel_ranking import RankingSummary, ranking_summary, top_counts
+
+__all__ = ["PERCENTILES", "percentile_specs", "rank_accuracy_spec", "overlap_score"]
+
+PERCENTILES: tuple[int, ...] = (50, 75, 80, 90, 95)
+
+# score(hits, selected k, mask pixels P) for each percentile metric
+_SCORES: dict[str, tuple[Callable[..., torch.Tensor], str]] = {
+    "precision": (lambda hits, k, p: hits / k, "share of the selected pixels inside the mask"),
+    "recall": (lambda hits, k, p: hits / p, "share of the mask covered by the selected pixels"),
+    "f1": (lambda hits, k, p: 2 * hits / (k + p), "harmonic mean of precision and recall"),
+    "iou": (lambda hits, k, p: hits / (k + p - hits), "intersection over union of selection and mask"),
+}
+
+
+def overlap_score(score: str, hits: torch.Tensor, top: torch.Tensor, mask_pixels: torch.Tensor) -> torch.Tensor:
+    """One of precision/recall/f1/iou from the overlap ``hits`` of ``top`` selected
+    pixels with a mask of ``mask_pixels`` pixels (all float64 [N])."""
+    return _SCORES[score][0](hits, top.to(torch.float64), mask_pixels.to(torch.float64))
+
+
+def _summary(inputs: ScoringInputs) -> RankingSummary:
+    heatmaps, masks = heatmaps_and_masks(inputs)
+    return ranking_summary(heatmaps, masks, PERCENTILES)
+
+
+def _percentile_metric(score: str, index: int) -> tuple[Callable, Callable]:
+    def compute(inputs: ScoringInputs) -> torch.Tensor:
+        summary = _summary(inputs)
+        hits = torch.from_numpy(summary.expected_hits[:, index])
+        top = torch.from_numpy(summary.top_counts[:, index])
+        return overlap_score(score, hits, top, torch.from_numpy(summary.mask_pixels))
+
+    def chance(inputs: ScoringInputs) -> torch.Tensor:
+        heatmaps, masks = heatmaps_and_masks(inputs)
+        pixels = masks.shape[1] * masks.shape[2]
+        mask_pixels = masks.flatten(1).sum(1)
+        top = torch.from_numpy(top_counts(pixels, PERCENTILES)[index : index + 1]).expand(masks.shape[0])
+        hits = expected_top_hits(mask_pixels, pixels, top)
+        return overlap_score(score, hits, top, mask_pixels)
+
+    return compute, chance
+
+
+def percentile_specs() -> list[MetricSpec]:
+    """``percentile-{precision,recall,f1,iou}@{50,75,80,90,95}``."""
+    specs = []
+    for index, percentile in enumerate(PERCENTILES):
+        for score, (_, meaning) in _SCORES.items():
+            compute, chance = _percentile_metric(score, index)
+            specs.append(
+                MetricSpec(
+                    name=f"percentile-{score}@{percentile}",
+                    kind="localization",
+                    higher_is_better=True,
+                    compute=compute,
+                    chance=chance,
+                    version="1",
+                    params={},
+                    description=(
+                        f"Pixels above the heatmap's {percentile}th percentile (the top "
+                        f"{100 - percentile}%, ties split fairly): {meaning}."
+                    ),
+                )
+            )
+    return specs
+
+
+def _rank_accuracy(inputs: ScoringInputs) -> torch.Tensor:
+    summary = _summary(inputs)
+    mask_pixels = torch.from_numpy(summary.mask_pixels).to(torch.float64)
+    return torch.from_numpy(summary.rank_hits) / mask_pixels
+
+
+def _rank_accuracy_chance(inputs: ScoringInputs) -> torch.Tensor:
+    _, masks = heatmaps_and_masks(inputs)
+    return mask_share(masks.flatten(1).sum(1), masks.shape[1] * masks.shape[2])
+
+
+def rank_accuracy_spec() -> MetricSpec:
+    """``relevance-rank-accuracy`` (Arras et al., CLEVR-XAI)."""
+    return MetricSpec(
+        name="relevance-rank-accuracy",
+        kind="localization",
+        higher_is_better=True,
+        compute=_rank_accuracy,
+        chance=_rank_accuracy_chance,
+        version="1",
+        params={},
+        description=(
+            "Share of the P highest-ranked pixels inside the mask, P the mask size "
+            "(ties at the cut split fairly)."
+        ),
+    )
