@@ -61,12 +61,15 @@ class ProgressDisplay:
             self.durations[task.stage].append(outcome.seconds)
         eta = self._eta()
         eta_text = f", ETA {format_seconds(eta)}" if eta is not None and self.remaining else ""
-        detail = {
-            "done": f"done in {format_seconds(outcome.seconds)}",
-            "cached": "cached",
-            "failed": "FAILED: " + (outcome.error or "").splitlines()[0],
-            "skipped": "skipped: " + (outcome.error or ""),
-        }[outcome.status]
+        headline = (outcome.error or "unknown error").splitlines()[0] if outcome.error else "unknown error"
+        if outcome.status == "done":
+            detail = f"done in {format_seconds(outcome.seconds)}"
+        elif outcome.status == "cached":
+            detail = "cached"
+        elif outcome.status == "failed":
+            detail = f"FAILED: {headline}"
+        else:
+            detail = f"skipped: {headline}"
         print(f"[{self.finished_count}/{self.total}] {task.stage:7s} {task.label} {detail}"
               f" (elapsed {format_seconds(time.perf_counter() - self.started_at)}{eta_text})",
               file=self.stream, flush=True)
