@@ -9,8 +9,10 @@ from __future__ import annotations
 from ropbench import hookimpl
 from ropbench.specs import MetricSpec
 from ropbench_plugins.metrics.classification import classification_specs
+from ropbench_plugins.metrics.faithfulness import faithfulness_specs
 from ropbench_plugins.metrics.pointing import pointing_game_spec
 from ropbench_plugins.metrics.relevance import relevance_mass_spec
+from ropbench_plugins.metrics.sanity import sanity_specs
 from ropbench_plugins.metrics.threshold_free import threshold_free_specs
 from ropbench_plugins.metrics.thresholded import percentile_specs, rank_accuracy_spec
 
@@ -27,4 +29,6 @@ def ropbench_register_metrics() -> list[MetricSpec]:
         relevance_mass_spec(),
         rank_accuracy_spec(),
         pointing_game_spec(),
+        *faithfulness_specs(),
+        *sanity_specs(),
     ]
