@@ -16,6 +16,7 @@ __all__ = [
     "xgradcam_map",
     "hirescam_map",
     "layercam_map",
+    "principal_projection",
     "eigencam_map",
     "svd_gradcam_map",
 ]
@@ -61,21 +62,30 @@ def layercam_map(activations: torch.Tensor, gradients: torch.Tensor) -> torch.Te
     return (gradients.relu() * activations).sum(dim=1).relu()
 
 
-def eigencam_map(activations: torch.Tensor) -> torch.Tensor:
-    """Eigen-CAM (Muhammad & Yeasin 2020): projection on the first principal component.
+def principal_projection(activations: torch.Tensor) -> torch.Tensor:
+    """Each location's activation vector projected on the first principal component of
+    the image's [hw, C] activation matrix, [N, h, w], signed.
 
-    The singular vector's sign is arbitrary; it is fixed so that the projection
-    correlates positively with the channel-summed activation (the salient direction).
+    The singular vector's sign is arbitrary (LAPACK's choice); it is fixed so that the
+    projection correlates positively with the channel-summed activation, i.e. points
+    along the salient direction. pytorch-grad-cam keeps LAPACK's sign, so on some images
+    it shows the opposite component.
     """
     n, c, h, w = activations.shape
     locations = activations.reshape(n, c, h * w).transpose(1, 2).to(torch.float32)  # [N, hw, C]
     centred = locations - locations.mean(dim=1, keepdim=True)
     _, _, right = torch.linalg.svd(centred, full_matrices=False)
     projection = torch.einsum("npc,nc->np", centred, right[:, 0, :])
-    total = activations.sum(dim=1).reshape(n, h * w)
+    total = activations.sum(dim=1).reshape(n, h * w).to(torch.float32)
     agreement = (projection * (total - total.mean(dim=1, keepdim=True))).sum(dim=1)
     sign = torch.where(agreement < 0, -1.0, 1.0).to(projection.dtype)
-    return (projection * sign[:, None]).reshape(n, h, w).relu()
+    return (projection * sign[:, None]).reshape(n, h, w)
+
+
+def eigencam_map(activations: torch.Tensor) -> torch.Tensor:
+    """Eigen-CAM (Muhammad & Yeasin 2020): the positive part of the oriented projection
+    on the first principal component (see :func:`principal_projection`)."""
+    return principal_projection(activations).relu()
 
 
 def svd_gradcam_map(activations: torch.Tensor, gradients: torch.Tensor, components: int) -> torch.Tensor:
