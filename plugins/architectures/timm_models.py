@@ -32,11 +32,12 @@ def is_vit_like(model: nn.Module) -> bool:
 
 def _cnn_target_layer(model: nn.Module) -> str:
     """The last feature module before the head, descending into a stage container."""
-    candidates = [
-        (name, child)
-        for name, child in model.named_children()
-        if name not in _HEAD_NAMES and not isinstance(child, (nn.Identity, nn.Dropout))
-    ]
+    candidates = []
+    for name, child in model.named_children():
+        if name in _HEAD_NAMES:  # everything from the pool / head on is not a feature map
+            break
+        if not isinstance(child, (nn.Identity, nn.Dropout)):
+            candidates.append((name, child))
     if not candidates:
         raise ValueError(f"{type(model).__name__}: no feature module found for the CNN target layer")
     name, child = candidates[-1]
