@@ -10,7 +10,10 @@ from tabulate import tabulate
 
 from ropbench.registry import natural_key
 
-__all__ = ["SUMMARY_COLUMNS", "summarise", "leaderboard_markdown", "format_mean_std"]
+__all__ = [
+    "SUMMARY_COLUMNS", "summarise", "leaderboard_markdown", "format_mean_std", "kind_table",
+    "ranking_metric", "study_percentiles", "study_table", "original_study_markdown",
+]
 
 GROUP = ["generator", "architecture", "explainer", "metric", "kind", "higher_is_better"]
 SUMMARY_COLUMNS = GROUP + ["mean", "std", "n_seeds", "chance", "n_images"]
@@ -44,7 +47,11 @@ def format_mean_std(mean: float, std: float, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def _kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> str:
+def kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> tuple[list[str], list[list[str]]]:
+    """(headers, rows) of one generator's table of ``kind``, best first by ``rank_by``.
+
+    Headers carry the direction arrow and the chance level; cells are mean ± std.
+    """
     rows_of_kind = summary[summary["kind"] == kind]
     metrics = sorted(rows_of_kind["metric"].unique(), key=natural_key)
     index = ["architecture"] if kind == "classification" else ["architecture", "explainer"]
@@ -64,13 +71,75 @@ def _kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> str:
     if rank_by is not None and rank_by in metrics:
         # Direction-aware: best first; rows without the metric last.
         entries.sort(key=lambda e: (math.isnan(e[1]), -e[1] if e[2] else e[1]))
-    return tabulate([e[0] for e in entries], headers=headers, tablefmt="github")
+    return headers, [e[0] for e in entries]
+
+
+def ranking_metric(summary: pd.DataFrame, kind: str, rank_by: Iterable[str]) -> str | None:
+    """The first metric of ``rank_by`` that ``summary`` has for ``kind``."""
+    present = set(summary[summary["kind"] == kind]["metric"])
+    return next((m for m in rank_by if m in present), None)
+
+
+# The original study's table: percentile-threshold precision / recall in percent.
+STUDY_PRECISION = "percentile-precision@"
+STUDY_RECALL = "percentile-recall@"
+
+
+def study_percentiles(summary: pd.DataFrame) -> list[str]:
+    """The percentiles p with a ``percentile-precision@p`` or ``percentile-recall@p`` row."""
+    names = summary["metric"].astype(str)
+    found = {n.split("@", 1)[1] for n in names if n.startswith((STUDY_PRECISION, STUDY_RECALL))}
+    return sorted(found, key=natural_key)
+
+
+def _percent(row: pd.Series | None) -> str:
+    if row is None:
+        return "n/a"
+    return format_mean_std(100 * row["mean"], 100 * row["std"], digits=2)
+
+
+def study_table(summary: pd.DataFrame, generator: str, architecture: str, explainer: str) -> list[list[str]]:
+    """Rows ``[p, "precision / recall"]`` (percent, mean ± std over seeds) of one
+    (generator, architecture, explainer), as in the original study's table."""
+    chosen = summary[(summary["generator"] == generator) & (summary["architecture"] == architecture)
+                     & (summary["explainer"] == explainer)]
+    by_metric = {str(r["metric"]): r for _, r in chosen.iterrows()}
+    return [[p, f"{_percent(by_metric.get(STUDY_PRECISION + p))} / {_percent(by_metric.get(STUDY_RECALL + p))}"]
+            for p in study_percentiles(chosen)]
+
+
+def original_study_markdown(summary: pd.DataFrame) -> str:
+    """The "Original study format" section: one table per (generator, architecture,
+    explainer) that has percentile precision / recall metrics; empty when none has."""
+    triples = summary[summary["metric"].astype(str).str.startswith((STUDY_PRECISION, STUDY_RECALL))]
+    triples = triples[["generator", "architecture", "explainer"]].drop_duplicates()
+    if triples.empty:
+        return ""
+    lines = ["## Original study format", "",
+             "Heatmap thresholded at its p-th percentile; precision = share of the top pixels inside "
+             "the ground truth, recall = share of the ground truth they cover (percent, mean ± std "
+             "over seeds).", ""]
+    for generator, architecture, explainer in sorted(
+            triples.itertuples(index=False), key=lambda t: tuple(tuple(natural_key(str(v))) for v in t)):
+        rows = study_table(summary, generator, architecture, explainer)
+        lines += [f"### {generator} / {architecture} / {explainer}", "",
+                  tabulate(rows, headers=["p", "precision / recall (%)"], tablefmt="github",
+                           disable_numparse=True), ""]
+    return "\n".join(lines)
+
+
+def _kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> str:
+    headers, rows = kind_table(summary, kind, rank_by)
+    # No number parsing: tabulate would print a one-seed 0.040 as 0.04.
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def leaderboard_markdown(summary: pd.DataFrame, *, title: str, rank_by: Iterable[str] = (),
                          preamble: str = "") -> str:
     """One section per generator and metric kind; ``rank_by`` names the ranking metric of
-    each kind (the first that is present), otherwise rows keep plan order."""
+    each kind (the first that is present), otherwise rows keep plan order. When
+    percentile precision / recall metrics are present, an "Original study format"
+    section follows with one table per (generator, architecture, explainer)."""
     rank_by = list(rank_by)
     lines = [f"# {title}", ""]
     if preamble:
@@ -80,8 +149,10 @@ def leaderboard_markdown(summary: pd.DataFrame, *, title: str, rank_by: Iterable
         of_generator = summary[summary["generator"] == generator]
         for kind, heading in KIND_TITLES.items():
             if (of_generator["kind"] == kind).any():
-                present = set(of_generator[of_generator["kind"] == kind]["metric"])
-                ranking = next((m for m in rank_by if m in present), None)
+                ranking = ranking_metric(of_generator, kind, rank_by)
                 note = f" — ranked by {ranking}" if ranking else ""
                 lines += [f"### {heading}{note}", "", _kind_table(of_generator, kind, ranking), ""]
+    study = original_study_markdown(summary)
+    if study:
+        lines += [study, ""]
     return "\n".join(lines).rstrip() + "\n"

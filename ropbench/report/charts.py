@@ -1,0 +1,126 @@
+"""Precision and recall against the percentile threshold, drawn as inline SVG.
+
+No plotting library: a line chart is a few ``<polyline>`` elements, and inline SVG
+needs nothing from the network. Values come from the run's ``percentile-precision@p``
+and ``percentile-recall@p`` rows (mean over seeds); the chance level (a uniformly
+random heatmap) is drawn dashed grey.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+import pandas as pd
+
+from ropbench.leaderboard import STUDY_PRECISION, STUDY_RECALL, study_percentiles
+from ropbench.registry import natural_key
+
+__all__ = ["Series", "threshold_series", "line_chart_svg", "PALETTE"]
+
+# Tableau 10: distinguishable, colour-blind-aware enough for a handful of lines.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+WIDTH, HEIGHT = 420, 260
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 40
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: (percentile, value in percent) points."""
+
+    label: str
+    points: tuple[tuple[float, float], ...]
+    chance: bool = False
+
+
+def threshold_series(summary: pd.DataFrame, generator: str, prefix: str) -> list[Series]:
+    """One series per (architecture, explainer) of ``generator`` for metric ``prefix``
+    (``percentile-precision@`` or ``percentile-recall@``), then the chance series."""
+    if prefix not in (STUDY_PRECISION, STUDY_RECALL):
+        raise ValueError(f"unknown percentile metric prefix {prefix!r}")
+    rows = summary[(summary["generator"] == generator) & summary["metric"].astype(str).str.startswith(prefix)]
+    percentiles = [p for p in study_percentiles(rows) if _is_number(p)]
+    series, chance_points = [], {}
+    pairs = sorted({(str(a), str(e)) for a, e in zip(rows["architecture"], rows["explainer"])},
+                   key=lambda pair: (natural_key(pair[0]), natural_key(pair[1])))
+    for architecture, explainer in pairs:
+        of_pair = rows[(rows["architecture"] == architecture) & (rows["explainer"] == explainer)]
+        by_metric = {str(r["metric"]): r for _, r in of_pair.iterrows()}
+        points = []
+        for p in percentiles:
+            row = by_metric.get(prefix + p)
+            if row is not None and not math.isnan(row["mean"]):
+                points.append((float(p), 100 * float(row["mean"])))
+                if not math.isnan(row["chance"]):
+                    chance_points.setdefault(float(p), []).append(100 * float(row["chance"]))
+        if points:
+            series.append(Series(f"{architecture} / {explainer}", tuple(points)))
+    if chance_points:
+        chance = tuple((p, sum(v) / len(v)) for p, v in sorted(chance_points.items()))
+        series.append(Series("chance (random heatmap)", chance, chance=True))
+    return series
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k (capped at 100) that is >= value."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= value:
+            return min(100.0, step * magnitude)
+    return 100.0
+
+
+def line_chart_svg(series: list[Series], title: str, y_label: str) -> str:
+    """An accessible SVG line chart (x: percentile threshold, y: percent) with a legend."""
+    xs = [x for s in series for x, _ in s.points]
+    if not xs:
+        return f'<p class="muted">{escape(title)}: no data.</p>'
+    x_low, x_high = min(xs), max(xs)
+    x_span = (x_high - x_low) or 1.0
+    y_high = _nice_ceiling(max(y for s in series for _, y in s.points))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def at(x: float, y: float) -> str:
+        return f"{LEFT + (x - x_low) / x_span * plot_w:.1f},{TOP + (1 - y / y_high) * plot_h:.1f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+             f"<title>{escape(title)}</title>"]
+    for k in range(5):  # horizontal grid and y ticks
+        y = y_high * k / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + (1 - k / 4) * plot_h:.1f}" '
+                     f'y2="{TOP + (1 - k / 4) * plot_h:.1f}" class="grid"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{TOP + (1 - k / 4) * plot_h + 4:.1f}" '
+                     f'text-anchor="end">{y:g}</text>')
+    for x in sorted(set(xs)):
+        parts.append(f'<text x="{at(x, 0).split(",")[0]}" y="{HEIGHT - BOTTOM + 16}" '
+                     f'text-anchor="middle">{x:g}</text>')
+    parts.append(f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle">'
+                 "percentile threshold p</text>")
+    parts.append(f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" '
+                 f'text-anchor="middle">{escape(y_label)}</text>')
+    for index, line in enumerate(series):
+        colour = "#888888" if line.chance else PALETTE[index % len(PALETTE)]
+        dash = ' stroke-dasharray="5 4"' if line.chance else ""
+        points = " ".join(at(x, y) for x, y in line.points)
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}">'
+                     f"<title>{escape(line.label)}</title></polyline>")
+    parts.append("</svg>")
+    legend = "".join(
+        f'<li><span class="swatch{" chance" if s.chance else ""}" style="background:'
+        f'{"#888888" if s.chance else PALETTE[i % len(PALETTE)]}"></span>{escape(s.label)}</li>'
+        for i, s in enumerate(series))
+    return f'<figure class="chart-box"><figcaption>{escape(title)}</figcaption>{"".join(parts)}' \
+           f'<ul class="legend">{legend}</ul></figure>'
