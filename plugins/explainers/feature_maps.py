@@ -73,6 +73,9 @@ def layer_features(
         captured["output"] = leaf
         return leaf.clone()
 
+    if info.family == "cnn":
+        # oneDNN convolutions run about twice as fast channels-last on CPU.
+        images = images.contiguous(memory_format=torch.channels_last)
     handle = feature_module(model, info).register_forward_hook(hook)
     try:
         with torch.set_grad_enabled(with_gradients):

@@ -3,7 +3,10 @@
 Each target-layer map is upsampled, min-max normalised and used as a soft mask on the
 input; the target logit of the masked input, softmaxed over channels, weights the maps.
 All (image, channel) pairs of the batch are flattened into one queue and run through
-the model in chunks of ``batch_size`` under inference mode.
+the model in chunks of ``batch_size`` under inference mode, channels-last (about twice
+as fast as NCHW on CPU with oneDNN). ``precision="bfloat16"`` runs the masked forwards
+under autocast: faster where the CPU or GPU has bfloat16 units, slightly different
+scores, so it is a separate cell identity and not the default.
 
 A constant map normalises to an all-zero mask, whatever the image: its masked input is
 the zero tensor, so one forward pass scores every constant channel of every image
@@ -24,6 +27,16 @@ from ropbench_plugins.explainers.support import is_cnn
 __all__ = ["masked_input_scores", "explain_scorecam", "specs"]
 
 _EPS = 1e-8  # as pytorch-grad-cam's normalisation
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor, precision: str) -> torch.Tensor:
+    inputs = inputs.contiguous(memory_format=torch.channels_last)
+    autocast_dtype = PRECISIONS[precision]
+    if autocast_dtype is None:
+        return model(inputs)
+    with torch.autocast(inputs.device.type, dtype=autocast_dtype):
+        return model(inputs).to(torch.float32)
 
 
 def masked_input_scores(
@@ -32,8 +45,11 @@ def masked_input_scores(
     targets: torch.Tensor,
     activations: torch.Tensor,
     batch_size: int,
+    precision: str = "float32",
 ) -> torch.Tensor:
     """Target logit of every image masked by every normalised, upsampled map: [N, C]."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
     n, c, h, w = activations.shape
     size = (images.shape[-2], images.shape[-1])
     flat = activations.reshape(n * c, h, w)
@@ -43,7 +59,7 @@ def masked_input_scores(
 
     constant = (high <= low).nonzero().flatten()
     if constant.numel():
-        zero_logits = model(torch.zeros_like(images[:1]))
+        zero_logits = _forward(model, torch.zeros_like(images[:1]), precision)
         scores[constant] = zero_logits[0, targets[constant // c]].to(torch.float32)
 
     for chunk in varying.split(max(1, int(batch_size))):
@@ -53,7 +69,7 @@ def masked_input_scores(
         masks = (masks - lows) / (highs - lows + _EPS)
         image_index = chunk // c
         masked = images[image_index] * masks[:, None].to(images.dtype)
-        scores[chunk] = target_scores(model(masked), targets[image_index]).to(torch.float32)
+        scores[chunk] = target_scores(_forward(model, masked, precision), targets[image_index]).to(torch.float32)
     return scores.view(n, c)
 
 
@@ -64,11 +80,12 @@ def explain_scorecam(
     context: ExplainContext,
     *,
     batch_size: int = 64,
+    precision: str = "float32",
 ) -> torch.Tensor:
     """Score-CAM heatmaps [N, H, W]; ``batch_size`` masked images per forward pass."""
     with explaining(model), torch.inference_mode():
         activations = layer_features(model, images, targets, with_gradients=False).activations
-        scores = masked_input_scores(model, images, targets, activations, batch_size)
+        scores = masked_input_scores(model, images, targets, activations, batch_size, precision)
         maps = weighted_sum(scores.softmax(dim=1).to(activations.dtype), activations).relu()
     return upsample_maps(maps.clone(), images.shape[-2:])
 
@@ -80,7 +97,7 @@ def specs() -> list[ExplainerSpec]:
             explain=explain_scorecam,
             supports=is_cnn,
             version="1",
-            params={"batch_size": 64},
+            params={"batch_size": 64, "precision": "float32"},
             description="Score-CAM: maps weighted by the softmaxed target logit of the input they mask.",
         )
     ]
