@@ -39,9 +39,11 @@ def rop_scores(inputs: ScoringInputs) -> tuple[torch.Tensor, torch.Tensor]:
     return probabilities[:, 1], inputs.labels.detach().to("cpu", torch.int64)
 
 
-def _nan_unless(defined: bool | torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    value = value.to(torch.float64).reshape(())
-    return value if bool(defined) else torch.tensor(math.nan, dtype=torch.float64)
+def _nan_unless(defined: bool, value: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """The value (computed only when defined, so torchmetrics never warns) or NaN."""
+    if not defined:
+        return torch.tensor(math.nan, dtype=torch.float64)
+    return value().to(torch.float64).reshape(())
 
 
 def _metric(kind: str) -> Callable[..., torch.Tensor]:
@@ -50,21 +52,21 @@ def _metric(kind: str) -> Callable[..., torch.Tensor]:
         has_rop, has_healthy = bool((labels == 1).any()), bool((labels == 0).any())
         predicted_rop = bool((scores >= threshold).any())
         if kind == "accuracy":
-            return _nan_unless(labels.numel() > 0, binary_accuracy(scores, labels, threshold))
+            return _nan_unless(labels.numel() > 0, lambda: binary_accuracy(scores, labels, threshold))
         if kind == "sensitivity":
-            return _nan_unless(has_rop, binary_recall(scores, labels, threshold))
+            return _nan_unless(has_rop, lambda: binary_recall(scores, labels, threshold))
         if kind == "specificity":
-            return _nan_unless(has_healthy, binary_specificity(scores, labels, threshold))
+            return _nan_unless(has_healthy, lambda: binary_specificity(scores, labels, threshold))
         if kind == "precision":
-            return _nan_unless(predicted_rop, binary_precision(scores, labels, threshold))
+            return _nan_unless(predicted_rop, lambda: binary_precision(scores, labels, threshold))
         if kind == "f1":
-            return _nan_unless(has_rop or predicted_rop, binary_f1_score(scores, labels, threshold))
+            return _nan_unless(has_rop or predicted_rop, lambda: binary_f1_score(scores, labels, threshold))
         if kind == "balanced-accuracy":
-            sensitivity = _nan_unless(has_rop, binary_recall(scores, labels, threshold))
-            specificity = _nan_unless(has_healthy, binary_specificity(scores, labels, threshold))
+            sensitivity = _nan_unless(has_rop, lambda: binary_recall(scores, labels, threshold))
+            specificity = _nan_unless(has_healthy, lambda: binary_specificity(scores, labels, threshold))
             return (sensitivity + specificity) / 2
         if kind == "auroc":
-            return _nan_unless(has_rop and has_healthy, binary_auroc(scores, labels))
+            return _nan_unless(has_rop and has_healthy, lambda: binary_auroc(scores, labels))
         raise AssertionError(kind)
 
     return compute
