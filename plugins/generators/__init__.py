@@ -13,11 +13,13 @@ from ropbench import hookimpl
 from ropbench.specs import GeneratorSpec
 
 from .classic import CLASSIC
+from .fundus import FUNDUS
+from .graded import GRADED
 from .pipeline import Variant, generate_variant
 
 __all__ = ["ropbench_register_generators", "VARIANTS"]
 
-VARIANTS: tuple[Variant, ...] = (CLASSIC,)
+VARIANTS: tuple[Variant, ...] = (CLASSIC, FUNDUS, GRADED)
 
 
 def _spec(variant: Variant) -> GeneratorSpec:

@@ -14,8 +14,9 @@ __all__ = ["image_metadata"]
 _DIGITS = 6  # rounding keeps the JSON small; indices are not meaningful beyond this
 
 
-def _r(value: float) -> float:
-    return round(float(value), _DIGITS)
+def _rounded(values: np.ndarray) -> list:
+    """Rounded Python floats (one numpy call: per-scalar round() is slow)."""
+    return np.round(np.asarray(values, dtype=np.float64), _DIGITS).tolist()
 
 
 def image_metadata(
@@ -45,31 +46,39 @@ def image_metadata(
         / np.maximum(total, 1e-12)
         for name in INDEX_NAMES
     }
-    columns = {name: getattr(indices, name) for name in INDEX_NAMES}
+    columns = {name: _rounded(getattr(indices, name)) for name in INDEX_NAMES}
+    lengths = _rounded(indices.length)
+    inflections = indices.inflections.tolist()
+    generation = tree.vessel_generation.tolist()
+    is_artery = (tree.vessel_kind == ARTERY).tolist()
+    tortuous = has_tortuous.tolist()
+    image_values = {name: _rounded(per_image[name]) for name in INDEX_NAMES}
+    severity_values = _rounded(severity)
+    source = _rounded(tree.source)
     out: list[dict[str, Any]] = []
     order = np.argsort(tree.vessel_image, kind="stable")
     bounds = np.searchsorted(tree.vessel_image[order], np.arange(n + 1))
     for i in range(n):
         vessels = []
-        for v in order[bounds[i] : bounds[i + 1]]:
+        for v in order[bounds[i] : bounds[i + 1]].tolist():
             if not drawn[v]:
                 continue
-            entry: dict[str, Any] = {name: _r(columns[name][v]) for name in INDEX_NAMES}
-            entry["inflections"] = int(indices.inflections[v])
-            entry["length"] = _r(indices.length[v])
-            entry["tortuous"] = bool(has_tortuous[v])
-            entry["generation"] = int(tree.vessel_generation[v])
+            entry: dict[str, Any] = {name: columns[name][v] for name in INDEX_NAMES}
+            entry["inflections"] = inflections[v]
+            entry["length"] = lengths[v]
+            entry["tortuous"] = tortuous[v]
+            entry["generation"] = generation[v]
             if reports_kinds:
-                entry["kind"] = "artery" if tree.vessel_kind[v] == ARTERY else "vein"
+                entry["kind"] = "artery" if is_artery[v] else "vein"
             vessels.append(entry)
         record: dict[str, Any] = {
             "index": int(image_index[i]),
             "attempt": int(attempts[i]),
-            "severity": _r(severity[i]),
-            **{name: _r(per_image[name][i]) for name in INDEX_NAMES},
+            "severity": severity_values[i],
+            **{name: image_values[name][i] for name in INDEX_NAMES},
             "vessel_count": len(vessels),
             "tortuous_vessel_count": sum(v["tortuous"] for v in vessels),
-            "optic_disc": [_r(tree.source[i, 0]), _r(tree.source[i, 1])],
+            "optic_disc": source[i],
             "vessels": vessels,
         }
         out.append(record)

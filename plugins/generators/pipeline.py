@@ -24,9 +24,9 @@ from .tortuosity import polyline_indices
 from .walk_params import WalkParams
 from .walkers import ARTERY, VesselTree, simulate_walkers
 
-__all__ = ["Variant", "Coverage", "generate_variant", "CHUNK_SIZE", "MARGIN_FRACTION", "MAX_ATTEMPTS"]
+__all__ = ["Variant", "Coverage", "generate_variant", "chunk_size", "MARGIN_FRACTION", "MAX_ATTEMPTS"]
 
-CHUNK_SIZE = 32
+CHUNK_PIXELS = 1 << 21  # images per chunk = this / side^2 (32 at 256 px): flat memory
 MARGIN_FRACTION = 1.0 / 60.0  # the tortuous-region margin: the original's 10 px at 600 px
 MAX_ATTEMPTS = 32  # redraws of an ROP image whose tortuous vessels all fell off the image
 
@@ -64,6 +64,11 @@ class Variant:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def chunk_size(size: int) -> int:
+    """Images rendered together: enough to amortise Python overhead, few enough for cache."""
+    return int(np.clip(CHUNK_PIXELS // (size * size), 4, 64))
+
+
 def _check_params(variant: Variant, params: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(params) - set(variant.defaults))
     if unknown:
@@ -81,9 +86,10 @@ def generate_variant(
     if n < 0 or start < 0 or size < 8:
         raise RopbenchError(f"need n >= 0, start >= 0 and size >= 8; got n={n}, start={start}, size={size}")
     merged = _check_params(variant, params)
+    step = chunk_size(size)
     chunks = [
-        _make_chunk(variant, np.arange(s, min(s + CHUNK_SIZE, start + n)), None, size, seed, merged)
-        for s in range(start, start + n, CHUNK_SIZE)
+        _make_chunk(variant, np.arange(s, min(s + step, start + n)), None, size, seed, merged)
+        for s in range(start, start + n, step)
     ]
     if not chunks:
         return _empty(size)
@@ -140,8 +146,28 @@ def _make_chunk(
     variant: Variant, indices: np.ndarray, attempts: np.ndarray | None, size: int, seed: int,
     params: Mapping[str, Any],
 ) -> RetinaBatch:
-    if attempts is None:
-        attempts = np.zeros(len(indices), np.int64)
+    """Images ``indices``; an ROP image whose tortuous vessels all fell off the picture is
+    redrawn with the next attempt key (so it still depends only on its own index)."""
+    attempts = np.zeros(len(indices), np.int64) if attempts is None else attempts
+    batch = _draw(variant, indices, attempts, size, seed, params)
+    redo = ((batch.labels == 1) & ~batch.masks.flatten(1).any(1)).numpy()
+    if not redo.any():
+        return batch
+    if int(attempts[redo].max()) + 1 >= MAX_ATTEMPTS:
+        raise RopbenchError(
+            f"generator {variant.name!r} drew no visible tortuous vessel in {MAX_ATTEMPTS} attempts "
+            f"for ROP image(s) {indices[redo].tolist()}: check its tortuosity parameters"
+        )
+    redrawn = _make_chunk(variant, indices[redo], attempts[redo] + 1, size, seed, params)
+    order = np.argsort(np.r_[np.flatnonzero(~redo), np.flatnonzero(redo)], kind="stable")
+    merged = RetinaBatch.concat([batch.select(torch.from_numpy(~redo)), redrawn])
+    return merged.select(torch.from_numpy(order))
+
+
+def _draw(
+    variant: Variant, indices: np.ndarray, attempts: np.ndarray, size: int, seed: int,
+    params: Mapping[str, Any],
+) -> RetinaBatch:
     keys = rng.combine(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), rng.text_key(variant.geometry_salt), indices, attempts)
     rop = indices % 2 == 1
     walk = WalkParams.from_params(params)
@@ -160,26 +186,7 @@ def _make_chunk(
     severity = variant.severity(keys, rop, params) if variant.severity else rop.astype(np.float64)
     indices_of = polyline_indices(tree.vertex_x, tree.vertex_y, tree.vertex_vessel, len(tree.vessel_image))
     metadata = image_metadata(tree, indices_of, indices, attempts, severity, variant.reports_kinds)
-    batch = RetinaBatch(
+    return RetinaBatch(
         images=images, labels=torch.from_numpy(rop.astype(np.int64)), masks=masks,
         tortuous_vessels=tortuous_vessels, vessels=vessels.to(torch.float32), metadata=metadata,
     )
-    return _redraw_empty_rop(variant, batch, indices, attempts, size, seed, params)
-
-
-def _redraw_empty_rop(variant, batch, indices, attempts, size, seed, params) -> RetinaBatch:
-    """An ROP image must show tortuosity: redraw (new attempt key) those that do not."""
-    empty = (batch.labels == 1) & ~batch.masks.flatten(1).any(1)
-    if not bool(empty.any()):
-        return batch
-    redo = empty.numpy()
-    if int(attempts[redo].max()) + 1 >= MAX_ATTEMPTS:
-        raise RopbenchError(
-            f"generator {variant.name!r} drew no visible tortuous vessel in {MAX_ATTEMPTS} attempts "
-            f"for ROP image(s) {indices[redo].tolist()}: check its tortuosity parameters"
-        )
-    redrawn = _make_chunk(variant, indices[redo], attempts[redo] + 1, size, seed, params)
-    keep = torch.from_numpy(~redo)
-    order = np.argsort(np.r_[np.flatnonzero(~redo), np.flatnonzero(redo)], kind="stable")
-    merged = RetinaBatch.concat([batch.select(keep), redrawn])
-    return merged.select(torch.from_numpy(order))

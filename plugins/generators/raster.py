@@ -54,9 +54,9 @@ def render_segments(
     Coordinates are in pixels with pixel (row r, column c) centred at (x=c, y=r).
     ``image`` (int64 [S]) says which image each segment belongs to.
     """
-    out = torch.zeros(n_images * size * size + 1, dtype=torch.float32)  # last slot: off-image
+    out = torch.zeros(n_images * size * size, dtype=torch.float32)
     if len(image) == 0:
-        return out[:-1].view(n_images, size, size)
+        return out.view(n_images, size, size)
     image, x0, y0, x1, y1, hw = _subdivide(image, x0, y0, x1, y1, half_width, max_piece)
     reach = hw + 1.0
     span = torch.maximum((x1 - x0).abs(), (y1 - y0).abs()) + 2 * reach
@@ -66,7 +66,7 @@ def render_segments(
     for start in range(0, len(image), block):
         sl = slice(start, start + block)
         _render_block(out, image[sl], x0[sl], y0[sl], x1[sl], y1[sl], hw[sl], reach[sl], offsets, size)
-    return out[:-1].view(n_images, size, size)
+    return out.view(n_images, size, size)
 
 
 def _render_block(out, image, x0, y0, x1, y1, hw, reach, offsets, size) -> None:
@@ -81,9 +81,11 @@ def _render_block(out, image, x0, y0, x1, y1, hw, reach, offsets, size) -> None:
     distance = torch.hypot(px - ax - t * ex, py - ay - t * ey)
     h = hw[:, None, None]
     coverage = torch.minimum(torch.clamp(h + 0.5 - distance, min=0.0), torch.clamp(2 * h, max=1.0))
-    inside = (px >= 0) & (px < size) & (py >= 0) & (py < size) & (coverage > 0)
-    flat = image[:, None, None] * (size * size) + py.long() * size + px.long()
-    flat = torch.where(inside, flat, torch.full_like(flat, out.numel() - 1))
+    # Off-image pixels are clamped onto the border with zero coverage: a max with 0 is a no-op.
+    inside = (px >= 0) & (px < size) & (py >= 0) & (py < size)
+    coverage = coverage * inside
+    row = py.clamp(0, size - 1).long() * size + image[:, None, None] * (size * size)
+    flat = row + px.clamp(0, size - 1).long()
     out.scatter_reduce_(0, flat.reshape(-1), coverage.reshape(-1), reduce="amax")
 
 
@@ -91,22 +93,25 @@ def dilate_disc(mask: torch.Tensor, radius: float) -> torch.Tensor:
     """Binary dilation of bool [N, H, W] by a disc: pixels within ``radius`` of a set pixel.
 
     Exact for pixel-centre distances: the disc is cut into rows, each row a horizontal
-    run of half-length floor(sqrt(r^2 - dy^2)), applied by max-pooling and a shift.
+    run of half-length floor(sqrt(r^2 - dy^2)), found from row prefix sums, then shifted.
     """
     if radius < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
     r = int(math.floor(radius))
     if r == 0 or not bool(mask.any()):
         return mask.clone()
-    source = mask[:, None].to(torch.float32)
-    n, _, height, width = source.shape
+    n, height, width = mask.shape
+    # Prefix sums along rows: a run [x-h, x+h] holds a set pixel iff its sum is positive.
+    sums = torch.cumsum(mask.to(torch.int32), dim=2)
+    prefix = torch.cat([torch.zeros(n, height, r + 1, dtype=torch.int32), sums, sums[:, :, -1:].expand(-1, -1, r)], 2)
     runs: dict[int, torch.Tensor] = {}
     out = torch.zeros(n, height, width, dtype=torch.bool)
     for dy in range(-r, r + 1):
         half = int(math.floor(math.sqrt(max(radius * radius - dy * dy, 0.0)) + 1e-9))
         if half not in runs:
-            pooled = F.max_pool2d(source, (1, 2 * half + 1), stride=1, padding=(0, half)) if half else source
-            runs[half] = pooled[:, 0] > 0
+            upper = prefix[:, :, r + 1 + half : r + 1 + half + width]
+            lower = prefix[:, :, r - half : r - half + width]
+            runs[half] = upper > lower
         run = runs[half]
         # Output row y takes the run of input row y - dy.
         if dy >= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mix", "combine", "uniform", "uniform_between", "normal", "text_key"]
+__all__ = ["mix", "combine", "uniform", "uniform_between", "normal", "text_key", "torch_normal"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -57,3 +57,19 @@ def normal(key: np.ndarray, *parts: np.ndarray | int) -> np.ndarray:
     u1 = uniform(key, *parts, 1)
     u2 = uniform(key, *parts, 2)
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def torch_normal(keys: np.ndarray, shape: tuple[int, ...]) -> "torch.Tensor":
+    """float32 [len(keys), *shape] standard normals, one torch stream per key.
+
+    For large per-pixel draws (sensor noise) a seeded torch generator per image is ~4x
+    faster than hashing every pixel, and still depends on nothing but the image's key.
+    """
+    import torch
+
+    out = torch.empty(len(keys), *shape)
+    generator = torch.Generator()
+    for row, key in enumerate(np.asarray(keys, dtype=np.uint64).tolist()):
+        generator.manual_seed(key >> 1)  # manual_seed takes a non-negative int64
+        out[row] = torch.randn(*shape, generator=generator)
+    return out

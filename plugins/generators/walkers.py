@@ -56,8 +56,9 @@ class _Vertices:
 
     def add(self, walker, order, x, y, hw, tortuous) -> None:
         shape = np.broadcast(x, y).shape
+        # Copies: the walker table is updated in place after this call.
         self.parts.append(
-            tuple(np.broadcast_to(a, shape).ravel() for a in (walker, order, x, y, hw, tortuous))
+            tuple(np.array(np.broadcast_to(a, shape)).ravel() for a in (walker, order, x, y, hw, tortuous))
         )
 
     def sorted(self) -> tuple[np.ndarray, ...]:
