@@ -13,11 +13,13 @@ from ropbench import hookimpl
 from ropbench.specs import GeneratorSpec
 
 from .classic import CLASSIC
+from .folder_format import load_folder
 from .fundus import FUNDUS
 from .graded import GRADED
 from .pipeline import Variant, generate_variant
+from .seed_format import load_seed_format
 
-__all__ = ["ropbench_register_generators", "VARIANTS"]
+__all__ = ["ropbench_register_generators", "VARIANTS", "LOADERS"]
 
 VARIANTS: tuple[Variant, ...] = (CLASSIC, FUNDUS, GRADED)
 
@@ -30,6 +32,20 @@ def _spec(variant: Variant) -> GeneratorSpec:
     )
 
 
+LOADERS: tuple[GeneratorSpec, ...] = (
+    GeneratorSpec(
+        name="seed-format", generate=load_seed_format, version="1", params={"path": ""}, kind="dataset",
+        description="Images exported by the original study's generator (images/data.csv, "
+        "tortuous_points in 600-px coordinates); the region is the points dilated by 1/60 of the side.",
+    ),
+    GeneratorSpec(
+        name="folder", generate=load_folder, version="1", params={"path": ""}, kind="dataset",
+        description="A folder of your own retinas: labels.csv (filename, label[, mask, "
+        "tortuous_vessels, vessels]) with images and optional annotation images.",
+    ),
+)
+
+
 @hookimpl
 def ropbench_register_generators() -> list[GeneratorSpec]:
-    return [_spec(variant) for variant in VARIANTS]
+    return [_spec(variant) for variant in VARIANTS] + list(LOADERS)
