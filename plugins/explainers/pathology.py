@@ -1,7 +1,7 @@
 """Pathology-aware channel selection (Wang et al.): which feature maps look like a lesion.
 
 Feature maps are kept when their L1 activation exceeds ``theta_act`` of the strongest
-map's; kept maps are split at their median centroid-centric moment of inertia into a
+map's; kept maps are split at the median of their centroid-centric moment of inertia into a
 *compact* group (activation concentrated around its centroid, lesion-like) and a
 *diffuse* group. Grad-CAM then weights only the chosen group.
 
@@ -45,6 +45,11 @@ def pathology_channels(activations: torch.Tensor, theta_act: float, group: str) 
     kept = strength >= theta_act * strength.amax(dim=1, keepdim=True)
     kept &= strength > 0
     inertia = moment_of_inertia(activations)
-    median = inertia.masked_fill(~kept, float("nan")).nanmedian(dim=1, keepdim=True).values
-    chosen = inertia <= median if group == "compact" else inertia >= median
+    candidates = inertia.masked_fill(~kept, float("nan"))
+    # Lower median for the compact group, upper for the diffuse one: with an even count
+    # the groups are the two halves, with an odd count both hold the median map.
+    if group == "compact":
+        chosen = inertia <= candidates.nanquantile(0.5, dim=1, keepdim=True, interpolation="lower")
+    else:
+        chosen = inertia >= candidates.nanquantile(0.5, dim=1, keepdim=True, interpolation="higher")
     return kept & chosen
