@@ -107,7 +107,7 @@ def run_explain_stage(payload: Mapping[str, Any], cache: Cache, registry: Regist
     inputs_common = dict(
         labels=explained.labels, probabilities=record["test_probabilities"][chosen],
         heatmaps=heatmaps.to(device), masks=masks.to(device), images=images, targets=targets,
-        model=model, explain=explain_again, build_model=lambda: build_model(registry, model_payload).to(device),
+        model=model, explain=explain_again, build_model=lambda: build_model(registry, model_payload, "sanity").to(device),
     )
     rows, errors = [], []
     resamples = int(payload["scoring"]["bootstrap_resamples"])
