@@ -112,6 +112,9 @@ def _summarise_chunk(
     heatmaps: np.ndarray, masks: np.ndarray, top: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     rows, pixels = heatmaps.shape
+    finite = np.isfinite(heatmaps).all(axis=1)
+    if not finite.all():  # unscored later; zeros keep the sort well defined meanwhile
+        heatmaps = np.where(finite[:, None], heatmaps, np.float32(0.0))
     keys = _sort_keys(heatmaps, masks).reshape(-1)
     positives = np.flatnonzero(keys & 1)  # global positions of mask pixels, ascending
     row_first = np.searchsorted(positives, np.arange(rows, dtype=np.int64) * pixels, "left")
@@ -150,6 +153,7 @@ def _summarise_chunk(
     all_top = np.concatenate([np.broadcast_to(top, (rows, top.size)), rank_top, np.ones((rows, 1), np.int64)], 1)
     hits = _expected_hits_at(keys, positives, row_first, pixels, all_top)
     return (
+        finite,
         mask_pixels,
         hits[:, :-2],
         hits[:, -2],
@@ -164,9 +168,6 @@ def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> Ra
     pixels = height * width
     values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
     flags = masks.detach().to("cpu", torch.bool).reshape(count, pixels).numpy()
-    finite = np.isfinite(values).all(axis=1)
-    if not finite.all():  # unscored below; zeros keep the sort well defined meanwhile
-        values = np.where(finite[:, None], values, np.float32(0.0))
     chunks = [slice(i, min(i + _CHUNK_IMAGES, count)) for i in range(0, count, _CHUNK_IMAGES)]
     # NumPy releases the GIL in sorts and ufuncs: chunks run on the torch thread budget.
     workers = max(1, min(torch.get_num_threads(), len(chunks)))
@@ -179,7 +180,7 @@ def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> Ra
     if not parts:
         empty = np.zeros(0)
         return RankingSummary(np.zeros(0, np.int64), pixels, np.zeros((0, top.size), np.int64), np.zeros((0, top.size)), empty, empty, empty, empty)
-    mask_pixels, hits, rank_hits, max_share, ap, auc = (np.concatenate(p) for p in zip(*parts))
+    finite, mask_pixels, hits, rank_hits, max_share, ap, auc = (np.concatenate(p) for p in zip(*parts))
     unscored = (mask_pixels == 0) | ~finite
     for array in (hits, rank_hits, max_share, ap, auc):
         array[unscored] = np.nan

@@ -16,8 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, scored_images
+from ropbench_plugins.metrics._inputs import BLOCK_IMAGES, heatmaps_and_masks, mask_pixel_counts, scored_images
 from ropbench_plugins.metrics.chance_levels import mask_share
+from ropbench_plugins.metrics.pixel_ranking import ranking_summary
+from ropbench_plugins.metrics.thresholded import PERCENTILES
 
 __all__ = ["dilate", "tolerance_pixels", "pointing_game", "pointing_game_spec"]
 
@@ -30,14 +32,15 @@ def tolerance_pixels(tolerance: float, height: int, width: int) -> int:
 
 
 def dilate(masks: torch.Tensor, radius: int) -> torch.Tensor:
-    """bool [N, H, W] masks grown by a Euclidean disc of ``radius`` pixels.
+    """bool [N, H, W] masks grown by a Euclidean disc of ``radius`` pixels (the masks
+    themselves, not a copy, for radius 0).
 
     A disc is a stack of horizontal segments: for each row offset ``dy`` the mask is
     max-pooled along rows with half-width ``floor(sqrt(r^2 - dy^2))`` and shifted by
     ``dy`` (``radius + 1`` batched 1-D poolings, no per-image loop).
     """
     if radius <= 0:
-        return masks.clone()
+        return masks
     count, height, width = masks.shape
     rows = masks.to(torch.float32).reshape(count * height, 1, width)
     grown = torch.zeros(count, height + 2 * radius, width, dtype=torch.bool)
@@ -52,11 +55,15 @@ def dilate(masks: torch.Tensor, radius: int) -> torch.Tensor:
 
 def pointing_game(heatmaps: torch.Tensor, masks: torch.Tensor, radius: int = 0) -> torch.Tensor:
     """float64 [N]: share of each heatmap's maximal pixels inside the (dilated) mask."""
-    flat = heatmaps.flatten(1)
-    maximal = flat == flat.amax(1, keepdim=True)
-    targets = dilate(masks, radius).flatten(1)
-    hits = (maximal & targets).sum(1).to(torch.float64)
-    share = hits / maximal.sum(1).clamp(min=1)
+    if radius == 0:  # the top-1 statistic of the shared sorted pass: no extra work
+        return torch.from_numpy(ranking_summary(heatmaps, masks, PERCENTILES).max_hit_share)
+    share = torch.empty(heatmaps.shape[0], dtype=torch.float64)
+    for start in range(0, heatmaps.shape[0], BLOCK_IMAGES):
+        block = slice(start, start + BLOCK_IMAGES)
+        flat = heatmaps[block].flatten(1)
+        maximal = flat == flat.amax(1, keepdim=True)
+        hits = (maximal & dilate(masks[block], radius).flatten(1)).sum(1).to(torch.float64)
+        share[block] = hits / maximal.sum(1).clamp(min=1)
     return torch.where(scored_images(heatmaps, masks), share, torch.nan)
 
 
@@ -70,8 +77,13 @@ def _chance(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
     # A random map's maximum is a uniformly random pixel.
     _, masks = heatmaps_and_masks(inputs)
     radius = tolerance_pixels(tolerance, masks.shape[1], masks.shape[2])
-    share = mask_share(dilate(masks, radius).flatten(1).sum(1), masks.shape[1] * masks.shape[2])
-    return torch.where(masks.flatten(1).any(1), share, torch.nan)
+    pixels = masks.shape[1] * masks.shape[2]
+    if radius == 0:
+        return mask_share(mask_pixel_counts(masks), pixels)
+    grown = torch.cat(
+        [mask_pixel_counts(dilate(masks[i : i + BLOCK_IMAGES], radius)) for i in range(0, masks.shape[0], BLOCK_IMAGES)]
+    ) if masks.shape[0] else torch.zeros(0, dtype=torch.int64)
+    return torch.where(mask_pixel_counts(masks) > 0, mask_share(grown, pixels), torch.nan)
 
 
 def pointing_game_spec() -> MetricSpec:

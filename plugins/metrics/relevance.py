@@ -13,14 +13,10 @@ from __future__ import annotations
 import torch
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, scored_images
+from ropbench_plugins.metrics._inputs import BLOCK_IMAGES, heatmaps_and_masks, mask_pixel_counts, scored_images
 from ropbench_plugins.metrics.chance_levels import mask_share
 
 __all__ = ["relevance_mass", "relevance_mass_spec"]
-
-# Images per block: bounds the float64 temporaries to ~100 MB at 224 px.
-_BLOCK = 256
-
 
 def relevance_mass(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """float64 [N]: positive relevance inside ``masks`` over all positive relevance."""
@@ -28,14 +24,14 @@ def relevance_mass(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     pixels = heatmaps.shape[1] * heatmaps.shape[2]
     inside = torch.empty(count, dtype=torch.float64)
     total = torch.empty(count, dtype=torch.float64)
-    for start in range(0, count, _BLOCK):
-        block = slice(start, start + _BLOCK)
-        # Sums in float64: float32 sums of 50k pixels lose the last digits that make
-        # the mask's own relevance mass exactly 1.
-        positive = heatmaps[block].flatten(1).clamp(min=0).to(torch.float64)
-        total[block] = positive.sum(1)
-        inside[block] = (positive * masks[block].flatten(1)).sum(1)
-    mask_pixels = masks.flatten(1).sum(1).to(torch.float64)
+    for start in range(0, count, BLOCK_IMAGES):
+        block = slice(start, start + BLOCK_IMAGES)
+        # Accumulate in float64: float32 sums of 50k pixels lose the last digits that
+        # make the mask's own relevance mass exactly 1.
+        positive = heatmaps[block].flatten(1).clamp(min=0)
+        total[block] = positive.sum(1, dtype=torch.float64)
+        inside[block] = torch.where(masks[block].flatten(1), positive, 0.0).sum(1, dtype=torch.float64)
+    mask_pixels = mask_pixel_counts(masks).to(torch.float64)
     mass = torch.where(total > 0, inside / total.clamp(min=1e-300), mask_pixels / pixels)
     return torch.where(scored_images(heatmaps, masks), mass, torch.nan)
 
@@ -47,7 +43,7 @@ def _compute(inputs: ScoringInputs) -> torch.Tensor:
 def _chance(inputs: ScoringInputs) -> torch.Tensor:
     # i.i.d. uniform pixels are exchangeable: each pixel holds 1/n of the expected mass.
     _, masks = heatmaps_and_masks(inputs)
-    return mask_share(masks.flatten(1).sum(1), masks.shape[1] * masks.shape[2])
+    return mask_share(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
 
 
 def relevance_mass_spec() -> MetricSpec:

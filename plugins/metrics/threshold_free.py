@@ -14,7 +14,7 @@ import math
 import torch
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts
 from ropbench_plugins.metrics.chance_levels import expected_average_precision
 from ropbench_plugins.metrics.pixel_ranking import ranking_summary
 from ropbench_plugins.metrics.thresholded import PERCENTILES
@@ -29,7 +29,7 @@ def _average_precision(inputs: ScoringInputs) -> torch.Tensor:
 
 def _average_precision_chance(inputs: ScoringInputs) -> torch.Tensor:
     _, masks = heatmaps_and_masks(inputs)
-    return expected_average_precision(masks.flatten(1).sum(1), masks.shape[1] * masks.shape[2])
+    return expected_average_precision(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
 
 
 def _roc_auc(inputs: ScoringInputs) -> torch.Tensor:
@@ -39,7 +39,7 @@ def _roc_auc(inputs: ScoringInputs) -> torch.Tensor:
 
 def _roc_auc_chance(inputs: ScoringInputs) -> torch.Tensor:
     _, masks = heatmaps_and_masks(inputs)
-    mask_pixels = masks.flatten(1).sum(1)
+    mask_pixels = mask_pixel_counts(masks)
     pixels = masks.shape[1] * masks.shape[2]
     # Undefined (NaN) like the score itself when the mask is empty or covers everything.
     defined = (mask_pixels > 0) & (mask_pixels < pixels)

@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts
 from ropbench_plugins.metrics.chance_levels import expected_top_hits, mask_share
 from ropbench_plugins.metrics.pixel_ranking import RankingSummary, ranking_summary, top_counts
 
@@ -55,7 +55,7 @@ def _percentile_metric(score: str, index: int) -> tuple[Callable, Callable]:
     def chance(inputs: ScoringInputs) -> torch.Tensor:
         heatmaps, masks = heatmaps_and_masks(inputs)
         pixels = masks.shape[1] * masks.shape[2]
-        mask_pixels = masks.flatten(1).sum(1)
+        mask_pixels = mask_pixel_counts(masks)
         top = torch.from_numpy(top_counts(pixels, PERCENTILES)[index : index + 1]).expand(masks.shape[0])
         hits = expected_top_hits(mask_pixels, pixels, top)
         return overlap_score(score, hits, top, mask_pixels)
@@ -95,7 +95,7 @@ def _rank_accuracy(inputs: ScoringInputs) -> torch.Tensor:
 
 def _rank_accuracy_chance(inputs: ScoringInputs) -> torch.Tensor:
     _, masks = heatmaps_and_masks(inputs)
-    return mask_share(masks.flatten(1).sum(1), masks.shape[1] * masks.shape[2])
+    return mask_share(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
 
 
 def rank_accuracy_spec() -> MetricSpec:
