@@ -81,8 +81,7 @@ def _resample(tree: VesselTree, spacing: float):
 
 def wiggle_tree(tree: VesselTree, keys: np.ndarray, rop: np.ndarray, params: Mapping[str, Any]) -> VesselTree:
     """The tree with every vessel displaced by its graded sine wiggle."""
-    n_vessels = len(tree.vessel_image)
-    vkey = rng.combine(keys[tree.vessel_image], np.arange(n_vessels), _S_VESSEL)
+    vkey = rng.combine(tree.vessel_key, _S_VESSEL)  # keyed by walker, never by chunk position
     wavelength = rng.uniform_between(float(params["wavelength_min"]), float(params["wavelength_max"]), vkey, 0)
     phase = rng.uniform_between(0.0, 2 * np.pi, vkey, 1)
     artery = tree.vessel_kind == ARTERY

@@ -46,6 +46,7 @@ class VesselTree:
     vessel_kind: np.ndarray  # int64 [W], ARTERY or VEIN
     vessel_tortuous: np.ndarray  # bool [W]: the walker may make tortuous moves
     vessel_generation: np.ndarray  # int64 [W]: 0 for roots
+    vessel_key: np.ndarray  # uint64 [W]: the walker's random key (for per-vessel draws)
 
 
 class _Vertices:
@@ -151,7 +152,7 @@ def simulate_walkers(image_keys: np.ndarray, rop: np.ndarray, p: WalkParams) -> 
         n_images=len(image_keys), source=source,
         vertex_x=vx, vertex_y=vy, vertex_half_width=vhw, vertex_vessel=vessel, vertex_tortuous=vtort,
         vessel_image=w["image"], vessel_kind=w["kind"], vessel_tortuous=w["tortuous"],
-        vessel_generation=w["generation"],
+        vessel_generation=w["generation"], vessel_key=w["uid"],
     )
 
 
