@@ -124,14 +124,16 @@ def original_study_markdown(summary: pd.DataFrame) -> str:
         rows = study_table(summary, generator, architecture, explainer)
         lines += [f"### {generator} / {architecture} / {explainer}", "",
                   tabulate(rows, headers=["p", "precision / recall (%)"], tablefmt="github",
-                           disable_numparse=True), ""]
+                           disable_numparse=True, colalign=["right", "right"]), ""]
     return "\n".join(lines)
 
 
 def _kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> str:
     headers, rows = kind_table(summary, kind, rank_by)
-    # No number parsing: tabulate would print a one-seed 0.040 as 0.04.
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    labels = 1 if kind == "classification" else 2
+    # No number parsing (tabulate would print a one-seed 0.040 as 0.04); scores right-aligned.
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True,
+                    colalign=["left"] * labels + ["right"] * (len(headers) - labels))
 
 
 def leaderboard_markdown(summary: pd.DataFrame, *, title: str, rank_by: Iterable[str] = (),
