@@ -44,7 +44,7 @@ FUNDUS_PAINT_DEFAULTS: dict[str, Any] = {
 FUNDUS_WALK = CLASSIC_WALK.as_params() | {
     "source_band_min": 0.22,
     "source_band_max": 0.36,
-    "root_half_width": 0.009,
+    "root_half_width": 0.0085,
     "child_width_multiplier": 0.6,
     "width_taper": 1.5,
     "sine_width_factor": 0.8,
