@@ -105,35 +105,40 @@ def _wait_for_results(cache: Path, count: int, process: subprocess.Popen, timeou
     raise AssertionError("no stage finished in time")
 
 
-def test_killed_run_resumes_without_recomputing_finished_stages(tmp_path):
-    cache, run = tmp_path / "cache", tmp_path / "run"
-    suite = tmp_path / "resume.toml"
-    suite.write_text(SMOKE_LIKE.format(explainers='"gradcam"').replace('"seed-cnn"', '"seed-cnn", "gap-cnn"'))
-    command = [*ROPBENCH, "run", "--suite", str(suite), "--cache-dir", str(cache), "--out", str(run),
-               "--threads", "2", "--quiet"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    _wait_for_results(cache, 2, process)  # the data stage and the first train stage
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    finished_before = len(list((cache / "results").rglob("*.json")))
-
-    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    manifest = json.loads((run / "manifest.json").read_text())
-    statuses = [t["status"] for t in manifest["tasks"]]
-    assert statuses.count("cached") == finished_before
-    assert set(statuses) <= {"cached", "done"}
+def _start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
 
 
-def test_sigint_stops_writes_partial_results_and_exits_130(tmp_path):
+def _finished(cache: Path) -> int:
+    return len(list((cache / "results").rglob("*.json"))) if (cache / "results").exists() else 0
+
+
+def test_interrupted_runs_resume_to_the_same_bytes_without_recomputing(smoke_run, tmp_path):
+    """SIGINT, then SIGKILL, then a full run: finished stages are never redone and the
+    final table equals an uninterrupted run's (so it is also a fresh-cache determinism test)."""
+    _, reference, _ = smoke_run
     cache, run = tmp_path / "cache", tmp_path / "run"
     command = [*ROPBENCH, "run", "--suite", "smoke", "--cache-dir", str(cache), "--out", str(run),
                "--threads", "2", "--quiet"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    _wait_for_results(cache, 2, process)
-    process.send_signal(signal.SIGINT)
-    stderr = process.communicate(timeout=120)[1]
-    assert process.returncode == 130, stderr[-3000:]
-    assert "interrupted" in stderr
-    table = pd.read_csv(run / "results.csv")
-    assert (table["kind"] == "classification").any()  # the finished train stage is reported
+
+    interrupted = _start(command)
+    _wait_for_results(cache, 1, interrupted)  # the data stage finished
+    interrupted.send_signal(signal.SIGINT)
+    stderr = interrupted.communicate(timeout=120)[1]
+    assert interrupted.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr and (run / "manifest.json").is_file()
+
+    killed = _start(command)
+    _wait_for_results(cache, _finished(cache) + 1, killed)  # one more stage (a train stage)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    finished_before = _finished(cache)
+    assert finished_before >= 2
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    statuses = [t["status"] for t in json.loads((run / "manifest.json").read_text())["tasks"]]
+    assert statuses.count("cached") == finished_before
+    assert set(statuses) <= {"cached", "done"}
+    assert (run / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    assert (run / "per_image.csv").read_bytes() == (reference / "per_image.csv").read_bytes()

@@ -48,7 +48,7 @@ def test_entry_point_plugin_runs_in_a_suite(hello_site, smoke_run, tmp_path):
     cache, _, _ = smoke_run
     suite = tmp_path / "hello.toml"
     smoke = (Path(__file__).resolve().parents[2] / "ropbench" / "suites" / "smoke.toml").read_text()
-    suite.write_text(smoke.replace('explainers = ["gradcam", "attention-rollout"]',
+    suite.write_text(smoke.replace('explainers = ["gradcam", "attention-rollout", "random", "vessel-map"]',
                                    'explainers = ["centre-bias"]'))
     process = run_cli("run", "--suite", str(suite), "--cache-dir", str(cache), "--out", str(tmp_path / "run"),
                       "--threads", "2", "--quiet", env={"PYTHONPATH": str(hello_site)})
