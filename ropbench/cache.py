@@ -86,7 +86,9 @@ class Cache:
         try:
             return json.loads(target.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise CorruptCacheEntryError(f"cache entry {target} unreadable: {error}") from error
+            raise CorruptCacheEntryError(
+                f"cache entry {target} unreadable ({error}); delete it and rerun to recompute it"
+            ) from error
 
     def save_tensors(self, stage: str, key: str, value: Any) -> Path:
         """Any torch-serialisable structure of tensors, lists, dicts and scalars."""
@@ -101,4 +103,6 @@ class Cache:
         try:
             return torch.load(target, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many types for a damaged file
-            raise CorruptCacheEntryError(f"cache entry {target} unreadable: {error}") from error
+            raise CorruptCacheEntryError(
+                f"cache entry {target} unreadable ({error}); delete it and rerun to recompute it"
+            ) from error

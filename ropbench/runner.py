@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -174,13 +175,17 @@ def write_run_dir(outcome: RunOutcome, suite: Suite, registry: Registry, cache: 
         "cells": infos,
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+    for name in suite.reporters:
+        try:
+            registry.reporters.get(name).write(run_dir, table, manifest)
+        except Exception as error:  # results.csv and the manifest are already written
+            outcome.failures.append(Failure("report", name, f"reporter {name!r} raised "
+                                            f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
     errors_log = run_dir / "errors.log"
     if outcome.failures:
         errors_log.write_text("".join(f"== {f.stage} {f.label}\n{f.error}\n" for f in outcome.failures))
     elif errors_log.exists():
         errors_log.unlink()
-    for name in suite.reporters:
-        registry.reporters.get(name).write(run_dir, table, manifest)
 
 
 def print_outcome(outcome: RunOutcome) -> None:
