@@ -16,10 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import BLOCK_IMAGES, heatmaps_and_masks, mask_pixel_counts, scored_images
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts, scored_images
 from ropbench_plugins.metrics.chance_levels import mask_share
 from ropbench_plugins.metrics.pixel_ranking import ranking_summary
 from ropbench_plugins.metrics.thresholded import PERCENTILES
+
+# Images per block when dilating: bounds the temporaries of the tolerance path.
+BLOCK_IMAGES = 32
 
 __all__ = ["dilate", "tolerance_pixels", "pointing_game", "pointing_game_spec"]
 

@@ -10,29 +10,39 @@ explainer fails.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import BLOCK_IMAGES, heatmaps_and_masks, mask_pixel_counts, scored_images
+from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts, scored_images
 from ropbench_plugins.metrics.chance_levels import mask_share
 
 __all__ = ["relevance_mass", "relevance_mass_spec"]
+
+_BLOCK_IMAGES = 32
 
 def relevance_mass(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """float64 [N]: positive relevance inside ``masks`` over all positive relevance."""
     count = heatmaps.shape[0]
     pixels = heatmaps.shape[1] * heatmaps.shape[2]
-    inside = torch.empty(count, dtype=torch.float64)
-    total = torch.empty(count, dtype=torch.float64)
-    for start in range(0, count, BLOCK_IMAGES):
-        block = slice(start, start + BLOCK_IMAGES)
-        # Accumulate in float64: float32 sums of 50k pixels lose the last digits that
-        # make the mask's own relevance mass exactly 1.
-        positive = heatmaps[block].flatten(1).clamp(min=0)
-        total[block] = positive.sum(1, dtype=torch.float64)
-        inside[block] = torch.where(masks[block].flatten(1), positive, 0.0).sum(1, dtype=torch.float64)
-    mask_pixels = mask_pixel_counts(masks).to(torch.float64)
-    mass = torch.where(total > 0, inside / total.clamp(min=1e-300), mask_pixels / pixels)
+    values = heatmaps.detach().cpu().reshape(count, pixels).numpy()
+    flags = masks.detach().cpu().reshape(count, pixels).numpy()
+    total = np.empty(count)
+    inside = np.empty(count)
+    # Row blocks reuse one cache-sized buffer instead of a [N, H*W] temporary.
+    buffer = np.empty((min(count, _BLOCK_IMAGES), pixels), dtype=np.float32)
+    for start in range(0, count, _BLOCK_IMAGES):
+        rows = slice(start, min(start + _BLOCK_IMAGES, count))
+        positive = np.maximum(values[rows], np.float32(0.0), out=buffer[: rows.stop - rows.start])
+        # float64 accumulation: float32 sums of 50k pixels lose the digits that make
+        # the mask's own relevance mass exactly 1. Masking by multiplication is exact.
+        total[rows] = np.add.reduce(positive, axis=1, dtype=np.float64)
+        positive *= flags[rows]
+        inside[rows] = np.add.reduce(positive, axis=1, dtype=np.float64)
+    mask_pixels = mask_pixel_counts(masks).numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mass = np.where(total > 0, inside / total, mask_pixels / pixels)
+    mass = torch.from_numpy(mass)
     return torch.where(scored_images(heatmaps, masks), mass, torch.nan)
 
 
