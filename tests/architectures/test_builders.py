@@ -1,0 +1,84 @@
+"""Architecture builders: the study's networks as specified, local weights, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from ropbench.modelinfo import model_info
+from ropbench.registry import get_registry
+from ropbench.training import build_seeded
+from ropbench_plugins.architectures.weights import PretrainedWeightsUnavailable
+
+
+def _build(name: str, size: int = 32, seed: int = 0, **params):
+    spec = get_registry().architectures.get(name)
+    return build_seeded(spec, 2, size, {**spec.params, **params}, seed)
+
+
+def test_seed_cnn_is_the_original_network() -> None:
+    model = _build("seed-cnn", 64)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 32, 64, 128]
+    assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == 4
+    assert sum(isinstance(m, nn.LeakyReLU) for m in model.modules()) == 4
+    assert model.dropout.p == 0.5
+    assert (model.classifier.in_features, model.classifier.out_features) == (128 * 4 * 4, 2)
+
+
+def test_gap_cnn_shares_the_trunk_and_ends_in_gap_linear() -> None:
+    model = _build("gap-cnn", 64)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 32, 64, 128]
+    assert (model.classifier.in_features, model.classifier.out_features) == (128, 2)
+    # Any image size: the head does not depend on it.
+    assert _build("gap-cnn", 48)(torch.zeros(1, 3, 48, 48)).shape == (1, 2)
+
+
+def test_seed_vit_head_and_l2_penalty() -> None:
+    model = _build("seed-vit", 32)
+    assert (model.dense.in_features, model.dense.out_features) == (768, 1024)
+    assert isinstance(model.norm, nn.BatchNorm1d) and isinstance(model.act, nn.LeakyReLU)
+    expected = 0.01 * model.dense.weight.pow(2).sum()
+    torch.testing.assert_close(model.regularization_loss(), expected)
+
+
+def test_vit_token_grid_follows_image_size() -> None:
+    assert model_info(_build("vit_tiny_patch16", 64)).token_grid == (4, 4)
+    assert model_info(_build("vit_small_patch8", 32)).token_grid == (4, 4)
+    with pytest.raises(ValueError, match="multiple of the patch size"):
+        _build("vit_tiny_patch16", 40)
+
+
+@pytest.mark.parametrize("name", ["seed-cnn", "resnet18", "timm:resnet10t"])
+def test_pretrained_without_weights_names_the_fix(name: str) -> None:
+    with pytest.raises(PretrainedWeightsUnavailable, match="weights"):
+        _build(name, pretrained=True)
+
+
+def test_unknown_timm_name_suggests_close_names() -> None:
+    with pytest.raises(ValueError, match="similar: .*resnet18"):
+        _build("timm:resnet1")
+
+
+@pytest.mark.parametrize("name", ["seed-cnn", "timm:resnet10t"])
+def test_exact_local_weights_load_strictly(name: str, tmp_path) -> None:
+    source = _build(name, seed=1)
+    path = tmp_path / "weights.safetensors"
+    save_file({k: v.contiguous() for k, v in source.state_dict().items()}, str(path))
+    loaded = _build(name, seed=2, weights=str(path))
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in source.state_dict().items())
+
+
+def test_timm_checkpoint_for_another_head_and_size_is_adapted(tmp_path) -> None:
+    spec = get_registry().architectures.get("vit_tiny_patch16")
+    source = build_seeded(spec, 10, 32, spec.params, 1)  # 10 classes, 2x2 tokens
+    path = tmp_path / "vit.pth"
+    torch.save(source.state_dict(), path)
+    loaded = build_seeded(spec, 2, 64, {**spec.params, "pretrained": True, "weights": str(path)}, 2)
+    assert torch.equal(loaded.blocks[0].attn.qkv.weight, source.blocks[0].attn.qkv.weight)
+    assert loaded.pos_embed.shape[1] == 1 + 16  # resampled to the 4x4 grid
+    assert loaded.head.out_features == 2
