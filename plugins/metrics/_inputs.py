@@ -80,3 +80,37 @@ def _finite_rows(heatmaps: torch.Tensor) -> torch.Tensor:
 def scored_images(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """bool [N]: images a localization metric can score (non-empty mask, finite map)."""
     return (mask_pixel_counts(masks) > 0) & finite_rows(heatmaps)
+
+
+class LastInputsMemo:
+    """Results remembered for the last set of objects, compared by identity.
+
+    The harness builds a new :class:`ScoringInputs` for every metric (each with its own
+    seed) around the same tensors, model and explain function; metrics that share an
+    expensive pass (faithfulness, sanity) key it on those objects, never on values.
+    Tensors also record their in-place version counter.
+    """
+
+    def __init__(self) -> None:
+        self._refs: tuple[weakref.ref, ...] = ()
+        self._versions: tuple[int, ...] = ()
+        self._values: dict = {}
+
+    @staticmethod
+    def _versions_of(objects: tuple) -> tuple[int, ...]:
+        return tuple(obj._version if isinstance(obj, torch.Tensor) else 0 for obj in objects)
+
+    def get(self, objects: tuple, key, compute: Callable[[], object]):
+        """``compute()`` remembered under ``key`` while ``objects`` are the same."""
+        same = (
+            len(self._refs) == len(objects)
+            and all(ref() is obj for ref, obj in zip(self._refs, objects))
+            and self._versions == self._versions_of(objects)
+        )
+        if not same:
+            self._refs = tuple(weakref.ref(obj) for obj in objects)
+            self._versions = self._versions_of(objects)
+            self._values = {}
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]

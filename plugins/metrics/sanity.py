@@ -7,7 +7,8 @@ numbered block: ``features.3``, ``blocks.7``, ``head``, ``cls_token``, ``pos_emb
 head, final norm, the blocks from last to first, then the patch embedding, position
 embedding and class token, so embeddings are randomised too. Groups are replaced,
 cumulatively from the output, by the parameters of a fresh untrained copy built by
-``inputs.build_model`` under ``inputs.seed``; at 25, 50, 75 and 100 % of the groups the
+``inputs.build_model`` under the ``seed`` parameter (one seed for all five specs, so they
+share one cascade; it is recorded with the parameters); at 25, 50, 75 and 100 % of the groups the
 images are explained again and each new map is compared with the trained model's map
 by Spearman rank correlation (average ranks for ties; optionally of absolute values).
 
@@ -23,14 +24,13 @@ from __future__ import annotations
 import copy
 import math
 import re
-import weakref
 from typing import Callable
 
 import torch
 from torch import nn
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import require
+from ropbench_plugins.metrics._inputs import LastInputsMemo, require
 
 __all__ = [
     "RANDOMIZED_PERCENTS",
@@ -86,28 +86,31 @@ def spearman_similarity(first: torch.Tensor, second: torch.Tensor) -> torch.Tens
     return torch.where(norm > 0, ((a * b).sum(1) / norm.clamp(min=1e-300)).clamp(-1, 1), fallback)
 
 
-def _random_parameters(model: nn.Module, inputs: ScoringInputs) -> dict[str, torch.Tensor]:
+def _random_parameters(model: nn.Module, inputs: ScoringInputs, seed: int) -> dict[str, torch.Tensor]:
     """Parameters of a fresh untrained model, reproducibly (or seeded noise without one)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(inputs.seed))
+        torch.manual_seed(seed)
         if inputs.build_model is not None:
             fresh = inputs.build_model()
             return {name: p.detach() for name, p in fresh.named_parameters()}
-        generator = torch.Generator().manual_seed(int(inputs.seed))
+        generator = torch.Generator().manual_seed(seed)
         return {
             name: torch.randn(p.shape, generator=generator) * max(float(p.detach().float().std()) if p.numel() > 1 else 0.0, 0.02)
             for name, p in model.named_parameters()
         }
 
 
-def cascading_randomization(inputs: ScoringInputs, absolute: bool = False) -> dict[int, torch.Tensor]:
-    """{percent of groups randomised: Spearman similarity float64 [N]}."""
+def cascading_randomization(inputs: ScoringInputs, absolute: bool = False, seed: int = 0) -> dict[int, torch.Tensor]:
+    """{percent of groups randomised: Spearman similarity float64 [N]}.
+
+    ``seed`` seeds the fresh model (or the noise) that replaces the parameters.
+    """
     model, images, targets, heatmaps, explain = require(
         inputs, "model", "images", "targets", "heatmaps", "explain"
     )
     randomized = copy.deepcopy(model)
     groups = parameter_groups(randomized)
-    replacements = _random_parameters(randomized, inputs)
+    replacements = _random_parameters(randomized, inputs, seed)
     parameters = dict(randomized.named_parameters())
     reference = heatmaps.detach().cpu()
     reference = reference.abs() if absolute else reference
@@ -125,28 +128,25 @@ def cascading_randomization(inputs: ScoringInputs, absolute: bool = False) -> di
     return similarities
 
 
-_owner: list[weakref.ref] = []
-_results: dict[bool, dict[int, torch.Tensor]] = {}
+_memo = LastInputsMemo()
 
 
-def _cached(inputs: ScoringInputs, absolute: bool) -> dict[int, torch.Tensor]:
-    if not _owner or _owner[0]() is not inputs:
-        _owner[:] = [weakref.ref(inputs)]
-        _results.clear()
-    if absolute not in _results:
-        _results[absolute] = cascading_randomization(inputs, absolute)
-    return _results[absolute]
+def _cached(inputs: ScoringInputs, absolute: bool, seed: int) -> dict[int, torch.Tensor]:
+    # One cascade serves all five specs: they share the model, images, maps, explain
+    # function and the randomisation seed (a parameter, not the per-metric seed).
+    objects = require(inputs, "model", "images", "targets", "heatmaps", "explain")
+    return _memo.get(objects, (absolute, seed), lambda: cascading_randomization(inputs, absolute, seed))
 
 
 def _similarity_at(percent: int) -> Callable[..., torch.Tensor]:
-    def compute(inputs: ScoringInputs, absolute: bool = False) -> torch.Tensor:
-        return _cached(inputs, bool(absolute))[percent]
+    def compute(inputs: ScoringInputs, absolute: bool = False, seed: int = 0) -> torch.Tensor:
+        return _cached(inputs, bool(absolute), int(seed))[percent].clone()
 
     return compute
 
 
-def _passed(inputs: ScoringInputs, absolute: bool = False, threshold: float = 0.5) -> torch.Tensor:
-    return (_cached(inputs, bool(absolute))[100] < threshold).to(torch.float64)
+def _passed(inputs: ScoringInputs, absolute: bool = False, threshold: float = 0.5, seed: int = 0) -> torch.Tensor:
+    return (_cached(inputs, bool(absolute), int(seed))[100] < threshold).to(torch.float64)
 
 
 def sanity_specs() -> list[MetricSpec]:
@@ -158,7 +158,7 @@ def sanity_specs() -> list[MetricSpec]:
             higher_is_better=False,
             compute=_similarity_at(percent),
             version="1",
-            params={"absolute": False},
+            params={"absolute": False, "seed": 0},
             description=(
                 f"Spearman similarity of the map to the map after randomising {percent}% of "
                 "the parameter groups from the output (lower: the map depends on the weights)."
@@ -173,7 +173,7 @@ def sanity_specs() -> list[MetricSpec]:
             higher_is_better=True,
             compute=_passed,
             version="1",
-            params={"absolute": False, "threshold": 0.5},
+            params={"absolute": False, "threshold": 0.5, "seed": 0},
             description="1 where the map's Spearman similarity after full randomisation is below `threshold`.",
         )
     )

@@ -105,9 +105,12 @@ def test_a_constant_map_keeps_the_image_whole() -> None:
 def test_confidence_metrics_share_two_forwards_per_image() -> None:
     model = RegionBrightness()
     inputs = _inputs(REGION.float(), model)
-    for name in ("average-drop", "average-increase", "complexity", "coherency", "adcc"):
-        score(name, inputs)
+    for seed, name in enumerate(("average-drop", "average-increase", "complexity", "coherency", "adcc")):
+        # as the harness does: a new ScoringInputs (and seed) per metric, same objects
+        score(name, ScoringInputs(**{**vars(inputs), "seed": seed}))
     assert model.forwarded == 2
+    score("average-drop", _inputs(REGION.float(), model))  # new tensors: a new pass
+    assert model.forwarded == 4
 
 
 @pytest.mark.parametrize("baseline", ["black", "grey", "blur", "noise"])

@@ -86,3 +86,19 @@ def test_the_cascade_is_reproducible() -> None:
     for percent in first:
         assert torch.equal(first[percent], second[percent])
         assert not math.isnan(first[percent].sum().item())
+
+
+def test_the_five_specs_share_one_cascade() -> None:
+    calls = []
+
+    def counting(model, images, targets):
+        calls.append(images.shape[0])
+        return _gradient(model, images, targets)
+
+    inputs = _with_explain(counting)
+    calls.clear()
+    names = ["randomization-spearman@25", "randomization-spearman@50", "randomization-spearman@75",
+             "randomization-spearman@100", "randomization-pass"]
+    for seed, name in enumerate(names):
+        score(name, ScoringInputs(**{**vars(inputs), "seed": seed}))
+    assert calls == [4, 4, 4, 4]  # one explain per depth, not per spec

@@ -15,19 +15,20 @@ x' = b + S * (x - b) (b the baseline; "black" gives the papers' x * S in pixel s
 - ADCC = 3 / (1 / coherency + 1 / (1 - complexity) + 1 / (1 - average drop)), the
   harmonic mean; 0 when any of the three terms is 0.
 
-Model forwards: 2 per image (x and x'), shared by all five metrics of one input set;
-coherency and ADCC add one ``explain`` call per image.
+Model forwards: 2 per image (x and x'), shared by all five metrics while the model,
+images, targets, heatmaps and explain function are the same objects (the harness
+builds a new ScoringInputs per metric around them); coherency and ADCC share one
+extra ``explain`` call per image.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Callable
 
 import torch
 
 from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import require
+from ropbench_plugins.metrics._inputs import LastInputsMemo, require
 from ropbench_plugins.metrics.faithfulness.perturbation import (
     baseline_images,
     target_probabilities,
@@ -36,26 +37,30 @@ from ropbench_plugins.metrics.faithfulness.perturbation import (
 
 __all__ = ["confidence_specs", "masked_pass", "map_correlation"]
 
-# The harness scores one input set with several of these metrics (and their chance
-# levels) in a row: remember the passes of the last input set, keyed by settings.
-_owner: list[weakref.ref] = []
-_passes: dict[tuple, dict[str, torch.Tensor]] = {}
+_memo = LastInputsMemo()
 
 
 def masked_pass(
     inputs: ScoringInputs, baseline: str, batch_size: int, *, random_map: bool = False
 ) -> dict[str, torch.Tensor]:
-    """Y, O, S and x' for ``inputs`` (remembered for the last input set).
+    """Y, O, S and x' for ``inputs``, shared by the five metrics of this module.
 
     ``random_map`` replaces the heatmaps by one seeded uniformly random map per image
-    (seed + 1), for chance levels.
+    (``inputs.seed`` + 1), for chance levels. The pass is remembered for the same
+    model, images, targets, heatmaps and explain function; the seed is part of the key
+    only where it matters (random maps, noise baselines).
     """
-    if not _owner or _owner[0]() is not inputs:
-        _owner[:] = [weakref.ref(inputs)]
-        _passes.clear()
-    signature = (baseline, batch_size, random_map)
-    if signature in _passes:
-        return _passes[signature]
+    objects = require(inputs, "model", "images", "targets", "heatmaps") + (inputs.explain or _no_explain,)
+    seeded = random_map or baseline == "noise"
+    key = (baseline, batch_size, random_map, int(inputs.seed) if seeded else None)
+    return _memo.get(objects, key, lambda: _masked_pass(inputs, baseline, batch_size, random_map))
+
+
+def _no_explain(*args):  # stands in for a missing explain function in memo keys
+    raise ValueError("this metric needs ScoringInputs.explain, which is None here")
+
+
+def _masked_pass(inputs: ScoringInputs, baseline: str, batch_size: int, random_map: bool) -> dict[str, torch.Tensor]:
     model, images, targets, heatmaps = require(inputs, "model", "images", "targets", "heatmaps")
     if random_map:
         generator = torch.Generator().manual_seed(int(inputs.seed) + 1)
@@ -69,7 +74,6 @@ def masked_pass(
         "full": target_probabilities(model, images, targets, batch_size),
         "explained": target_probabilities(model, masked, targets, batch_size),
     }
-    _passes[signature] = result
     return result
 
 
@@ -134,7 +138,7 @@ def _compute(name: str) -> Callable[..., torch.Tensor]:
     formula = _FORMULAS[name][0]
 
     def compute(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
-        return formula(masked_pass(inputs, baseline, int(batch_size)), inputs)
+        return formula(masked_pass(inputs, baseline, int(batch_size)), inputs).clone()
 
     return compute
 
@@ -144,7 +148,7 @@ def _random_map_chance(name: str) -> Callable[..., torch.Tensor]:
     formula = _FORMULAS[name][0]
 
     def chance(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
-        return formula(masked_pass(inputs, baseline, int(batch_size), random_map=True), inputs)
+        return formula(masked_pass(inputs, baseline, int(batch_size), random_map=True), inputs).clone()
 
     return chance
 
