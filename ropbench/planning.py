@@ -162,7 +162,8 @@ def build_plan(suite: Suite, registry: Registry) -> Plan:
                     explain_key = content_key({"task": "explain", **explain_payload})
                     plan.add(
                         Task(explain_key, "explain", f"{cell_label}/{explainer.label}",
-                             (data_key, train_key), explain_payload),
+                             (data_key, train_key), explain_payload,
+                             {"cpu": 1.0, "gpu": 1.0 if suite.training.device != "cpu" else 0.0}),
                         Cell(generator.label, architecture.label, explainer.label, seed),
                     )
     return plan
