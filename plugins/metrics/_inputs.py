@@ -24,17 +24,20 @@ def require(inputs: ScoringInputs, *fields: str) -> tuple:
 
 
 def heatmaps_and_masks(inputs: ScoringInputs) -> tuple[torch.Tensor, torch.Tensor]:
-    """Heatmaps float [N, H, W] and masks bool [N, H, W], on the CPU, shapes checked."""
+    """Heatmaps [N, H, W] and masks [N, H, W], shapes checked, as the harness passed them.
+
+    The tensors themselves are returned (not copies, not moved to another device), so
+    the caches keyed on tensor identity recognise them across metrics; consumers move
+    what they need to the CPU.
+    """
     heatmaps, masks = require(inputs, "heatmaps", "masks")
     if heatmaps.shape != masks.shape or heatmaps.dim() != 3:
         raise ValueError(
             f"heatmaps {tuple(heatmaps.shape)} and masks {tuple(masks.shape)} must both be [N, H, W]"
         )
-    # .to() returns the tensor itself when nothing changes: keeping the same object lets
-    # the rank-statistics cache recognise the pair across metrics.
-    if heatmaps.requires_grad:
-        heatmaps = heatmaps.detach()
-    return heatmaps.to("cpu", torch.float32), masks.to("cpu", torch.bool)
+    if masks.dtype != torch.bool:
+        raise TypeError(f"masks must be bool, got {masks.dtype}")
+    return heatmaps, masks
 
 
 # The reductions below run in NumPy: on CPU its bool counts and float64-accumulating
@@ -61,7 +64,7 @@ def mask_pixel_counts(masks: torch.Tensor) -> torch.Tensor:
 
 
 def _count_mask_pixels(masks: torch.Tensor) -> torch.Tensor:
-    flat = masks.detach().cpu().reshape(masks.shape[0], -1).numpy()
+    flat = masks.detach().cpu().flatten(1).numpy()
     return torch.from_numpy(np.count_nonzero(flat, axis=1).astype(np.int64))
 
 
@@ -73,7 +76,7 @@ def finite_rows(heatmaps: torch.Tensor) -> torch.Tensor:
 def _finite_rows(heatmaps: torch.Tensor) -> torch.Tensor:
     # A float64 row sum of float32 values cannot overflow, so it is finite exactly when
     # every value is (NaN and infinities propagate; +inf and -inf make NaN).
-    flat = heatmaps.detach().cpu().reshape(heatmaps.shape[0], -1).numpy()
+    flat = heatmaps.detach().cpu().flatten(1).numpy()
     return torch.from_numpy(np.isfinite(np.add.reduce(flat, axis=1, dtype=np.float64)))
 
 

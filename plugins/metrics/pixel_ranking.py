@@ -149,9 +149,10 @@ def _summarise_chunk(
         wins = np.bincount(row_of, 0.5 * below + 0.5 * below_or_tied, minlength=rows)
         roc_auc = wins / (mask_pixels * (pixels - mask_pixels))
 
+    # Percentile cuts, then the top P (rank accuracy), then the top 1 (pointing game).
     rank_top = np.maximum(mask_pixels, 1)[:, None]
-    all_top = np.concatenate([np.broadcast_to(top, (rows, top.size)), rank_top, np.ones((rows, 1), np.int64)], 1)
-    hits = _expected_hits_at(keys, positives, row_first, pixels, all_top)
+    tops = [np.broadcast_to(top, (rows, top.size)), rank_top, np.ones((rows, 1), np.int64)]
+    hits = _expected_hits_at(keys, positives, row_first, pixels, np.concatenate(tops, 1))
     return (
         finite,
         mask_pixels,
@@ -169,17 +170,21 @@ def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> Ra
     values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
     flags = masks.detach().to("cpu", torch.bool).reshape(count, pixels).numpy()
     chunks = [slice(i, min(i + _CHUNK_IMAGES, count)) for i in range(0, count, _CHUNK_IMAGES)]
+    if not chunks:
+        empty = np.zeros(0)
+        no_top = np.zeros((0, top.size))
+        return RankingSummary(np.zeros(0, np.int64), pixels, no_top.astype(np.int64), no_top, empty, empty, empty, empty)
+
+    def summarise(part: slice) -> tuple[np.ndarray, ...]:
+        return _summarise_chunk(values[part], flags[part], top)
+
     # NumPy releases the GIL in sorts and ufuncs: chunks run on the torch thread budget.
     workers = max(1, min(torch.get_num_threads(), len(chunks)))
-    work = lambda part: _summarise_chunk(values[part], flags[part], top)  # noqa: E731
     if workers == 1:
-        parts = [work(part) for part in chunks]
+        parts = [summarise(part) for part in chunks]
     else:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(work, chunks))
-    if not parts:
-        empty = np.zeros(0)
-        return RankingSummary(np.zeros(0, np.int64), pixels, np.zeros((0, top.size), np.int64), np.zeros((0, top.size)), empty, empty, empty, empty)
+            parts = list(pool.map(summarise, chunks))
     finite, mask_pixels, hits, rank_hits, max_share, ap, auc = (np.concatenate(p) for p in zip(*parts))
     unscored = (mask_pixels == 0) | ~finite
     for array in (hits, rank_hits, max_share, ap, auc):

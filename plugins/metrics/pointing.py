@@ -60,6 +60,7 @@ def pointing_game(heatmaps: torch.Tensor, masks: torch.Tensor, radius: int = 0) 
     """float64 [N]: share of each heatmap's maximal pixels inside the (dilated) mask."""
     if radius == 0:  # the top-1 statistic of the shared sorted pass: no extra work
         return torch.from_numpy(ranking_summary(heatmaps, masks, PERCENTILES).max_hit_share)
+    heatmaps, masks = heatmaps.detach().cpu(), masks.cpu()
     share = torch.empty(heatmaps.shape[0], dtype=torch.float64)
     for start in range(0, heatmaps.shape[0], BLOCK_IMAGES):
         block = slice(start, start + BLOCK_IMAGES)
@@ -83,6 +84,7 @@ def _chance(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
     pixels = masks.shape[1] * masks.shape[2]
     if radius == 0:
         return mask_share(mask_pixel_counts(masks), pixels)
+    masks = masks.cpu()
     grown = torch.cat(
         [mask_pixel_counts(dilate(masks[i : i + BLOCK_IMAGES], radius)) for i in range(0, masks.shape[0], BLOCK_IMAGES)]
     ) if masks.shape[0] else torch.zeros(0, dtype=torch.int64)

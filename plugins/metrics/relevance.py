@@ -25,7 +25,7 @@ def relevance_mass(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """float64 [N]: positive relevance inside ``masks`` over all positive relevance."""
     count = heatmaps.shape[0]
     pixels = heatmaps.shape[1] * heatmaps.shape[2]
-    values = heatmaps.detach().cpu().reshape(count, pixels).numpy()
+    values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
     flags = masks.detach().cpu().reshape(count, pixels).numpy()
     total = np.empty(count)
     inside = np.empty(count)

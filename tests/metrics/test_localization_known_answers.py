@@ -167,3 +167,18 @@ def test_scores_of_a_batch_match_the_images_scored_alone() -> None:
         together = score(name, localization_inputs(heatmaps, masks))
         alone = torch.cat([score(name, localization_inputs(heatmaps[i], masks[i])) for i in range(3)])
         torch.testing.assert_close(together, alone, msg=name)
+
+
+def test_no_images_give_empty_results() -> None:
+    inputs = localization_inputs(torch.zeros(0, 4, 4), torch.zeros(0, 4, 4, dtype=torch.bool))
+    for name in LOCALIZATION:
+        assert score(name, inputs).shape == (0,), name
+        assert chance(name, inputs).shape == (0,), name
+
+
+def test_other_dtypes_score_like_float32() -> None:
+    for dtype in (torch.float64, torch.float16):
+        inputs = localization_inputs(RAMP, RAMP_MASK)
+        converted = type(inputs)(**{**vars(inputs), "heatmaps": RAMP[None].to(dtype)})
+        for name in LOCALIZATION:
+            torch.testing.assert_close(score(name, converted), score(name, inputs), msg=name)
