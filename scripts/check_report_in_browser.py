@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", type=Path)
     parser.add_argument("screenshot", type=Path)
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=2400)
+    parser.add_argument("--height", type=int, default=3000)
     parser.add_argument("--allow-missing-gallery", action="store_true",
                         help="accept a report whose gallery is unavailable")
     args = parser.parse_args(argv)

@@ -82,6 +82,12 @@ def _nice_ceiling(value: float) -> float:
     return 100.0
 
 
+def _tick_steps(ceiling: float) -> int:
+    """Grid intervals that land on round numbers: 2 -> 0.5 steps (4), 1, 2.5, 5 -> fifths."""
+    leading = ceiling / 10 ** math.floor(math.log10(ceiling))
+    return 4 if math.isclose(leading, 2.0) else 5
+
+
 def line_chart_svg(series: list[Series], title: str, y_label: str) -> str:
     """An accessible SVG line chart (x: percentile threshold, y: percent) with a legend."""
     xs = [x for s in series for x, _ in s.points]
@@ -98,11 +104,12 @@ def line_chart_svg(series: list[Series], title: str, y_label: str) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{WIDTH}" height="{HEIGHT}" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>"]
-    for k in range(5):  # horizontal grid and y ticks
-        y = y_high * k / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + (1 - k / 4) * plot_h:.1f}" '
-                     f'y2="{TOP + (1 - k / 4) * plot_h:.1f}" class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{TOP + (1 - k / 4) * plot_h + 4:.1f}" '
+    steps = _tick_steps(y_high)
+    for k in range(steps + 1):  # horizontal grid and y ticks
+        y = y_high * k / steps
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + (1 - k / steps) * plot_h:.1f}" '
+                     f'y2="{TOP + (1 - k / steps) * plot_h:.1f}" class="grid"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{TOP + (1 - k / steps) * plot_h + 4:.1f}" '
                      f'text-anchor="end">{y:g}</text>')
     for x in sorted(set(xs)):
         parts.append(f'<text x="{at(x, 0).split(",")[0]}" y="{HEIGHT - BOTTOM + 16}" '

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ropbench.leaderboard import summarise
-from ropbench.report.charts import _nice_ceiling, line_chart_svg, threshold_series
+from ropbench.report.charts import Series, _nice_ceiling, line_chart_svg, threshold_series
 from ropbench.results import read_table
 from tests.report.fake_run import GENERATOR, PERCENTILES
 
@@ -36,3 +36,12 @@ def test_chart_maps_values_into_the_plot_area(fake_run):
 @pytest.mark.parametrize(("value", "ceiling"), [(4.2, 5), (38, 50), (0.3, 0.5), (99, 100), (120, 100), (0, 1)])
 def test_nice_ceiling(value, ceiling):
     assert _nice_ceiling(value) == pytest.approx(ceiling)
+
+
+@pytest.mark.parametrize(("ceiling", "ticks"), [(25, ["0", "5", "10", "15", "20", "25"]),
+                                                (2, ["0", "0.5", "1", "1.5", "2"]),
+                                                (100, ["0", "20", "40", "60", "80", "100"])])
+def test_y_ticks_are_round_numbers(ceiling, ticks):
+    series = [Series("a", ((50.0, ceiling * 0.9), (90.0, ceiling)))]
+    svg = line_chart_svg(series, "t", "y")
+    assert re.findall(r'text-anchor="end">([^<]+)</text>', svg) == ticks
