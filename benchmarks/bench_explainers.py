@@ -15,6 +15,7 @@ beside each ratio so that a fast wrong answer cannot pass for a speed-up.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from typing import Callable
@@ -61,10 +62,14 @@ def compare(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     model = registry.architectures.get("resnet18").build(2, args.size).eval()
     layer = model.get_submodule("layer4")
-    print(f"torch threads: {torch.get_num_threads()}; resnet18 random init, layer4, {args.size} px")
+    print(
+        f"torch threads: {torch.get_num_threads()}; load average {os.getloadavg()[0]:.1f}; "
+        f"resnet18 random init, layer4, {args.size} px; pytorch-grad-cam at its defaults (ScoreCAM batch 16)"
+    )
     cases = [("gradcam", "GradCAM", args.images, {}), ("scorecam", "ScoreCAM", args.scorecam_images, {})]
     if args.bf16:
         cases.append(("scorecam", "ScoreCAM", args.scorecam_images, {"precision": "bfloat16"}))
+    cases = [case for case in cases if case[0] in args.explainers]
     for name, library_name, count, extra in cases:
         images = smooth_images(count, args.size)
         targets = torch.arange(count) % 2
@@ -83,15 +88,16 @@ def compare(args: argparse.Namespace) -> None:
         library_time, library = best_time(library_run, 1 if slow else args.repeats, warmup=not slow)
         label = name + (f" {extra}" if extra else "")
         print(
-            f"{label:32s} images={count:2d}  ropbench {count / ours_time:8.2f} img/s  "
-            f"pytorch-grad-cam {count / library_time:8.2f} img/s  ratio {library_time / ours_time:5.2f}x  "
+            f"{label:32s} images={count:2d}  ropbench {count / ours_time:8.3g} img/s  "
+            f"pytorch-grad-cam {count / library_time:8.3g} img/s  ratio {library_time / ours_time:5.2f}x  "
             f"min Pearson {pearson(ours, library):.4f}"
         )
 
 
 def throughput(args: argparse.Namespace) -> None:
     registry = get_registry()
-    fast_params = {}
+    fast_params: dict[str, dict] = {}
+    print(f"torch threads: {torch.get_num_threads()}; load average {os.getloadavg()[0]:.1f}; {args.images} images")
     for size in args.sizes:
         models = {}
         for architecture in args.architectures:
@@ -111,7 +117,7 @@ def throughput(args: argparse.Namespace) -> None:
                     lambda: spec.explain(model, images, targets, context, **params),
                     1 if slow else args.repeats, warmup=not slow,
                 )
-                print(f"{size:4d} px  {architecture:20s} {name:22s} {args.images / seconds:9.2f} img/s", flush=True)
+                print(f"{size:4d} px  {architecture:20s} {name:22s} {args.images / seconds:9.3g} img/s", flush=True)
                 if name in CONTROLS:
                     break  # controls ignore the model: one line is enough
 
@@ -125,6 +131,7 @@ def main() -> None:
     c.add_argument("--scorecam-images", type=int, default=2, help="ScoreCAM costs images x 512 forwards")
     c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--bf16", action="store_true", help="also time ScoreCAM with bfloat16 masked forwards")
+    c.add_argument("--explainers", nargs="+", default=["gradcam", "scorecam"], choices=["gradcam", "scorecam"])
     t = sub.add_parser("throughput", help="images/s of every registered explainer")
     t.add_argument("--sizes", type=int, nargs="+", default=[224, 128])
     t.add_argument("--images", type=int, default=4)

@@ -8,6 +8,11 @@ as fast as NCHW on CPU with oneDNN). ``precision="bfloat16"`` runs the masked fo
 under autocast: faster where the CPU or GPU has bfloat16 units, slightly different
 scores, so it is a separate cell identity and not the default.
 
+The masked forwards run on a copy of the model with every convolution+batch-norm pair
+folded into one convolution (``torch.fx.experimental.optimization.fuse``; batch norm in
+eval mode is affine, so this changes results only in the last float bits); models that
+torch.fx cannot trace run as they are.
+
 A constant map normalises to an all-zero mask, whatever the image: its masked input is
 the zero tensor, so one forward pass scores every constant channel of every image
 (dead ReLU channels are common in trained CNNs).
@@ -28,6 +33,16 @@ __all__ = ["masked_input_scores", "explain_scorecam", "specs"]
 
 _EPS = 1e-8  # as pytorch-grad-cam's normalisation
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+def _folded_copy(model: nn.Module) -> nn.Module:
+    """The model with conv+BN folded (eval mode), or the model itself if untraceable."""
+    from torch.fx.experimental.optimization import fuse
+
+    try:
+        return fuse(model)
+    except Exception:  # any tracing failure: folding is an optimisation, not a requirement
+        return model
 
 
 def _forward(model: nn.Module, inputs: torch.Tensor, precision: str) -> torch.Tensor:
@@ -83,9 +98,11 @@ def explain_scorecam(
     precision: str = "float32",
 ) -> torch.Tensor:
     """Score-CAM heatmaps [N, H, W]; ``batch_size`` masked images per forward pass."""
-    with explaining(model), torch.inference_mode():
-        activations = layer_features(model, images, targets, with_gradients=False).activations
-        scores = masked_input_scores(model, images, targets, activations, batch_size, precision)
+    with explaining(model):
+        scorer = _folded_copy(model)
+        with torch.inference_mode():
+            activations = layer_features(model, images, targets, with_gradients=False).activations
+            scores = masked_input_scores(scorer, images, targets, activations, batch_size, precision)
         maps = weighted_sum(scores.softmax(dim=1).to(activations.dtype), activations).relu()
     return upsample_maps(maps.clone(), images.shape[-2:])
 

@@ -89,7 +89,7 @@ class ExplainerContract:
     explainer_name: ClassVar[str] = ""
     architecture_names: ClassVar[tuple[str, ...] | None] = None
     params: ClassVar[dict[str, Any]] = {}
-    batch_size: ClassVar[int] = 3
+    batch_size: ClassVar[int] = 2
     seed: ClassVar[int] = 7
     # Batch size changes the kernels' summation order; gradient means then differ in
     # the last bits, relative to the largest value rather than to each pixel.
