@@ -102,3 +102,32 @@ def test_the_five_specs_share_one_cascade() -> None:
     for seed, name in enumerate(names):
         score(name, ScoringInputs(**{**vars(inputs), "seed": seed}))
     assert calls == [4, 4, 4, 4]  # one explain per depth, not per spec
+
+
+def test_a_vit_cascade_randomises_every_parameter_embeddings_included() -> None:
+    timm = pytest.importorskip("timm")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(123)  # the cascade's fresh copy is built under seed 0
+        trained = timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=32, num_classes=2, depth=2).eval()
+    seen = []
+
+    def explain(model, images, targets):
+        seen.append(model)
+        return _gradient(model, images, targets)
+
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    targets = torch.ones(2, dtype=torch.int64)
+    inputs = ScoringInputs(
+        labels=targets, probabilities=torch.full((2, 2), 0.5), seed=0,
+        heatmaps=_gradient(trained, images, targets), masks=torch.ones(2, 32, 32, dtype=torch.bool),
+        images=images, targets=targets, model=trained, explain=explain,
+        build_model=lambda: timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=32, num_classes=2, depth=2),
+    )
+    similarities = cascading_randomization(inputs)
+    assert all(torch.isfinite(values).all() for values in similarities.values())
+    final = dict(seen[-1].named_parameters())
+    for name, parameter in trained.named_parameters():
+        if parameter.numel() > 1 and parameter.std() > 0:  # constant inits (norm weights) may coincide
+            assert not torch.equal(final[name], parameter), name
+    assert not torch.equal(final["cls_token"], trained.cls_token)
+    assert not torch.equal(final["pos_embed"], trained.pos_embed)
