@@ -120,3 +120,9 @@ def test_baselines_are_seeded_and_finite(baseline: str) -> None:
     first = score("deletion-auc", _inputs(heatmap), steps=4, baseline=baseline)
     again = score("deletion-auc", _inputs(heatmap.clone()), steps=4, baseline=baseline)
     assert torch.equal(first, again) and math.isfinite(first.item())
+
+
+def test_complexity_runs_no_model() -> None:
+    model = RegionBrightness()
+    assert score("complexity", _inputs(REGION.float(), model)).item() == pytest.approx(4 / 16)
+    assert model.forwarded == 0

@@ -15,7 +15,8 @@ x' = b + S * (x - b) (b the baseline; "black" gives the papers' x * S in pixel s
 - ADCC = 3 / (1 / coherency + 1 / (1 - complexity) + 1 / (1 - average drop)), the
   harmonic mean; 0 when any of the three terms is 0.
 
-Model forwards: 2 per image (x and x'), shared by all five metrics while the model,
+Model forwards: 2 per image (x and x'), shared by the four metrics that need them (not
+complexity, which reads the map only) while the model,
 images, targets, heatmaps and explain function are the same objects (the harness
 builds a new ScoringInputs per metric around them); coherency and ADCC share one
 extra ``explain`` call per image.
@@ -136,6 +137,13 @@ _FORMULAS: dict[str, tuple[Callable, bool, str]] = {
 
 def _compute(name: str) -> Callable[..., torch.Tensor]:
     formula = _FORMULAS[name][0]
+    if name == "complexity":  # needs the map only: no model pass
+
+        def complexity(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
+            (heatmaps,) = require(inputs, "heatmaps")
+            return _complexity({"saliency": unit_saliency(heatmaps.detach()).cpu()})
+
+        return complexity
 
     def compute(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
         return formula(masked_pass(inputs, baseline, int(batch_size)), inputs).clone()
