@@ -182,3 +182,36 @@ def test_discard_ratio_changes_rollout_but_keeps_it_finite():
     cut = explain(model, images, torch.tensor([0, 1]), ExplainContext(seed=0), head_fusion="mean", discard_ratio=0.9)
     assert torch.isfinite(cut).all()
     assert not torch.allclose(kept, cut)
+
+
+def reference_gradient_rollout(model: VisionTransformer, image: torch.Tensor, target: int) -> torch.Tensor:
+    """Chefer et al. 2021 for ONE image: every block re-run by hand so the attention
+    probabilities are explicit tensors whose gradients autograd can report."""
+    tokens = model.norm_pre(model._pos_embed(model.patch_embed(image[None])))
+    attentions = []
+    for block in model.blocks:
+        attn = block.attn
+        qkv = attn.qkv(block.norm1(tokens)).reshape(1, tokens.shape[1], 3, attn.num_heads, attn.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        weights = ((q @ k.transpose(-2, -1)) * attn.scale).softmax(-1)
+        weights.retain_grad()
+        attentions.append(weights)
+        mixed = (weights @ v).transpose(1, 2).reshape(1, tokens.shape[1], -1)
+        tokens = tokens + block.ls1(attn.proj(mixed))
+        tokens = tokens + block.ls2(block.mlp(block.norm2(tokens)))
+    logits = model.forward_head(model.norm(tokens))
+    logits[0, target].backward()
+    relevance = torch.eye(tokens.shape[1])
+    for weights in attentions:
+        relevance = relevance + (weights.grad * weights).clamp_min(0).mean(1)[0] @ relevance
+    return relevance[0, model.num_prefix_tokens :].detach().reshape(3, 5)
+
+
+def test_gradient_rollout_matches_per_image_reference():
+    model = tiny_vit()
+    images = smooth_images(3, 80, seed=6)[:, :, :48, :]
+    targets = torch.tensor([1, 0, 1])
+    ours = get_registry().explainers.get("grad-rollout").explain(model, images, targets, ExplainContext(seed=0))
+    grids = torch.stack([reference_gradient_rollout(model, image, int(t)) for image, t in zip(images, targets)])
+    expected = F.interpolate(grids[:, None], size=(48, 80), mode="bilinear", align_corners=False)[:, 0]
+    torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-6)
