@@ -51,7 +51,7 @@ class WalkParams:
     child_width_multiplier: float = 0.5
     width_taper: float = -600.0 * math.log(0.99)  # per unit length: 1 % per original pixel
     sine_width_factor: float = 0.99**360  # per sine period: 360 painted steps of 1 %
-    min_half_width: float = 1.0 * _PX  # the original never paints less than ~2 px
+    min_half_width: float = 1.75 * _PX  # the original paints thin vessels ~3-4 px wide
     artery_width_multiplier: float = 1.0
     vein_width_multiplier: float = 1.0
     # Where the optic disc (the field's source) may sit, per axis: [a, b] or [1-b, 1-a].

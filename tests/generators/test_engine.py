@@ -52,7 +52,7 @@ def test_vessel_widths_at_224_px_are_realistic(variant) -> None:
     if variant.shape is not None:
         tree = variant.shape(tree, keys, rop, params)
     drawn = np.maximum(tree.vertex_half_width, walk.min_half_width) * 2 * 224
-    assert drawn.min() >= 0.44 and drawn.max() <= 4.5
+    assert drawn.min() >= 0.5 and drawn.max() <= 4.5
 
 
 def test_unknown_parameter_is_named() -> None:
