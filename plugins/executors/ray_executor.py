@@ -57,8 +57,9 @@ def run_on_ray(tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSi
     """
     ray = _import_ray()
     connected_here = _connect(ray, address, num_cpus)
-    probe = _write_probe(runtime)
+    probe = None
     try:
+        probe = _write_probe(runtime)
         return _drive(ray, tasks, runtime, progress, max_retries, poll_seconds, probe)
     finally:
         if probe is not None:
