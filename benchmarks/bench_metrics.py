@@ -181,8 +181,10 @@ def main() -> None:
 
 @pytest.mark.benchmark
 def test_all_localization_metrics_on_1000_images_at_224_px_take_under_2_seconds() -> None:
-    total, _, _ = time_localization(1000, 224, repeats=2)
-    assert total < 2.0, f"{total:.2f} s"
+    # CPU seconds of all threads: what the pass costs, whoever else shares the cores
+    # (uncontended wall time is at most this).
+    total, _, cpu = time_localization(1000, 224, repeats=2)
+    assert cpu < 2.0, f"{cpu:.2f} s CPU ({total:.2f} s wall, load average {os.getloadavg()[0]:.1f})"
 
 
 if __name__ == "__main__":

@@ -77,12 +77,18 @@ def top_counts(pixels: int, percentiles: Sequence[float]) -> np.ndarray:
 def _sort_keys(heatmaps: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Per-row sorted int64 keys: row | order-preserving value bits | mask bit."""
     rows = heatmaps.shape[0]
-    # +0.0 turns -0.0 into +0.0 so that equal floats get equal keys.
-    bits = (heatmaps + np.float32(0.0)).view(np.uint32)
-    ordered = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
-    keys = ordered.astype(np.int64) << 1
+    bits = heatmaps.view(np.int32)
+    # Signed-magnitude float bits -> two's complement order: negative floats become
+    # -(magnitude bits), so -0.0 and +0.0 both become 0 (equal floats, equal keys).
+    sign = bits >> 31  # 0 or -1
+    ordered = sign & np.int32(0x7FFFFFFF)
+    ordered ^= bits
+    ordered -= sign
+    keys = ordered.astype(np.int64)
+    keys <<= 1
     keys |= masks
-    keys |= (np.arange(rows, dtype=np.int64) << 33)[:, None]
+    # + 2^32 lifts the (signed) value field to non-negative, below the row field.
+    keys += ((np.arange(rows, dtype=np.int64) << 33) + (1 << 32))[:, None]
     keys.sort(axis=1)
     return keys
 
