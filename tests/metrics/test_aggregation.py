@@ -59,3 +59,12 @@ def test_summarise_over_seeds() -> None:
     assert mean == 0.7 and math.isnan(std)
     assert all(math.isnan(v) for v in summarise_over_seeds([]))
     assert nan_mean(torch.tensor([1.0, math.nan, 3.0])) == 2.0
+
+
+def test_bootstrap_of_many_images_draws_in_blocks_and_stays_seeded() -> None:
+    generator = torch.Generator().manual_seed(1)
+    values = torch.rand(20_000, generator=generator)  # > 4096 images: several blocks
+    low, high = bootstrap_ci(values, seed=4, resamples=300)
+    assert low < values.mean().item() < high
+    assert high - low < 0.02
+    assert (low, high) == bootstrap_ci(values, seed=4, resamples=300)
