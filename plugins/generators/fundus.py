@@ -69,8 +69,8 @@ def _smooth_noise(keys: np.ndarray, stream: int, grid: int, size: int) -> torch.
 
 def _blob(distance2: torch.Tensor, radius: float) -> torch.Tensor:
     """Soft-edged disc: 1 inside, 0 outside, a smooth step about 20 % of the radius wide."""
-    d = torch.sqrt(distance2) / radius
-    return torch.clamp((1.2 - d) / 0.4, 0.0, 1.0) ** 2 * (3 - 2 * torch.clamp((1.2 - d) / 0.4, 0.0, 1.0))
+    ramp = torch.clamp((1.2 - torch.sqrt(distance2) / radius) / 0.4, 0.0, 1.0)
+    return ramp * ramp * (3 - 2 * ramp)  # smoothstep
 
 
 def _gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -8,7 +8,7 @@ every random draw is keyed by (seed, image index, attempt), never by chunk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -61,7 +61,6 @@ class Variant:
     geometry_salt: str = "rw"  # variants sharing a salt draw the same trees
     reports_kinds: bool = False
     severity: Callable[[np.ndarray, np.ndarray, Mapping[str, Any]], np.ndarray] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def chunk_size(size: int) -> int:

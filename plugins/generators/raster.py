@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 __all__ = ["render_segments", "dilate_disc"]
 

@@ -42,7 +42,9 @@ class WalkParams:
     tortuous_probability: float = 0.1
     sine_periods: int = 2
     sine_samples_per_period: int = 16
-    sine_wavelength_min: float = 1 * _PX
+    # The original draws from 1 px: bursts under ~20 px are invisible even at 600 px yet
+    # marked tortuous, so the floor keeps every marked burst visible (and learnable).
+    sine_wavelength_min: float = 20 * _PX
     sine_wavelength_max: float = 99 * _PX
     sine_amplitude_ratio: float = 0.5  # amplitude = ratio * wavelength * exp(-damping * age)
     sine_damping: float = 0.1
