@@ -49,6 +49,12 @@ def _rate(step, batch_size: int, seconds: float) -> float:
     return steps * batch_size / (time.perf_counter() - started)
 
 
+def matmul_gflops(seconds: float = 1.0) -> float:
+    """Achieved float32 GFLOP/s of a 1024^2 matmul now: tells a reader how loaded the CPU was."""
+    a, b = torch.rand(1024, 1024), torch.rand(1024, 1024)
+    return _rate(lambda: a @ b, 1, seconds) * 2 * 1024**3 / 1e9
+
+
 def measure(name: str, image_size: int, channels_last: bool, batch_size: int, seconds: float) -> Measurement:
     spec = get_registry().architectures.get(name)
     model = build_seeded(spec, 2, image_size, spec.params, seed=0)
@@ -91,6 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    before = matmul_gflops()
     rows: list[Measurement] = []
     for name in args.architectures:
         spec = registry.architectures.get(name)
@@ -102,8 +109,10 @@ def main() -> None:
                 print(f"{row.architecture:>28} {size:>4}px {row.memory_format:>13}  "
                       f"train {row.train_images_per_s:8.1f}/s  infer {row.infer_images_per_s:8.1f}/s", flush=True)
 
+    after = matmul_gflops()
     print(f"\n{platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{args.threads} threads, batch {args.batch_size}\n")
+          f"{args.threads} threads, batch {args.batch_size}; matmul {before:.0f} GFLOP/s before, "
+          f"{after:.0f} after (compare across machines / loads)\n")
     print("| architecture | px | memory format | train img/s | inference img/s |")
     print("|---|---|---|---|---|")
     for row in rows:
@@ -112,6 +121,7 @@ def main() -> None:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"threads": args.threads, "torch": torch.__version__,
+                       "matmul_gflops": [round(before, 1), round(after, 1)],
                        "rows": [asdict(r) for r in rows]}, handle, indent=2)
 
 

@@ -6,7 +6,7 @@ and the CAM relevance mass on ROP test images: the positive CAM inside the tortu
 region divided by all positive CAM, with the CAM upsampled bilinearly to the input
 resolution. Run::
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/guidance_experiment.py --seeds 0 1 --weights 0 1
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/guidance_experiment.py --seeds 0 1 --weights 0 0.1 0.3
 
 The CAM is computed here (classifier weights times the target layer's activations, as
 the training probe reads it) so the experiment depends on no explainer plugin.
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--generator", default="rw-classic")
     parser.add_argument("--architecture", default="gap-cnn")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 1.0], help="guidance weights (lambda)")
+    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.1, 0.3], help="guidance weights (lambda)")
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument("--train", type=int, default=600)
     parser.add_argument("--val", type=int, default=150)

@@ -62,3 +62,23 @@ def test_vit_probe_reads_class_token_attention_on_the_token_grid() -> None:
     totals = relevance.sum(dim=(1, 2))
     assert bool((relevance >= 0).all()) and bool((totals > 0).all() and (totals < 1).all())
     assert all(m.fused_attn for m in model.modules() if hasattr(m, "fused_attn"))
+
+
+def test_guidance_raises_test_relevance_mass_of_gap_cnn(line_splits) -> None:
+    """Same seed, same data: lambda > 0 puts more of the held-out CAM inside the region."""
+    from ropbench.imaging import to_model_input
+    from ropbench.training import TrainingConfig, train_model
+
+    train, val, test = line_splits
+    rop = test.select(test.labels == 1)
+    masses = {}
+    for weight in (0.0, 0.1):
+        config = TrainingConfig(epochs=10, batch_size=16, guidance_weight=weight,
+                                early_stopping_patience=0, device="cpu")
+        model = train_model(_build("gap-cnn"), train, val, config, seed=0).model
+        with torch.inference_mode(), guidance_probe(model) as read:
+            model(to_model_input(rop.images))
+            cam = read(rop.labels)
+        masses[weight] = float((1 - outside_relevance_share(cam, rop.masks)).mean())
+    # Measured: 0.16 unguided, 0.45 guided (accuracy 1.0 -> 0.88 on this stand-in).
+    assert masses[0.1] > masses[0.0] + 0.15, masses
