@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ropbench.registry import get_registry
 from ropbench.testing.architecture_contract import ArchitectureContract
 
