@@ -13,6 +13,7 @@ from ropbench.errors import RopbenchError
 from ropbench.specs import RetinaBatch
 
 from . import rng
+from .pipeline import empty_batch
 
 __all__ = [
     "DatasetError",
@@ -108,11 +109,7 @@ def load_rows(
     """Build a batch from dataset rows; ``load_one(row, size)`` gives one image's fields."""
     items = [load_one(row, size) for row in rows]
     if not items:
-        empty = torch.zeros(0, size, size)
-        return RetinaBatch(
-            images=torch.zeros(0, 3, size, size, dtype=torch.uint8), labels=torch.zeros(0, dtype=torch.int64),
-            masks=empty.bool(), tortuous_vessels=empty.bool(), vessels=empty, metadata=(),
-        )
+        return empty_batch(size)
     return RetinaBatch(
         images=torch.stack([i["image"] for i in items]),
         labels=torch.tensor([i["label"] for i in items], dtype=torch.int64),

@@ -24,7 +24,7 @@ from .tortuosity import polyline_indices
 from .walk_params import WalkParams
 from .walkers import ARTERY, VesselTree, simulate_walkers
 
-__all__ = ["Variant", "Coverage", "generate_variant", "chunk_size", "MARGIN_FRACTION", "MAX_ATTEMPTS"]
+__all__ = ["Variant", "Coverage", "generate_variant", "empty_batch", "chunk_size", "MARGIN_FRACTION", "MAX_ATTEMPTS"]
 
 CHUNK_PIXELS = 1 << 21  # images per chunk = this / side^2 (32 at 256 px): flat memory
 MARGIN_FRACTION = 1.0 / 60.0  # the tortuous-region margin: the original's 10 px at 600 px
@@ -91,11 +91,12 @@ def generate_variant(
         for s in range(start, start + n, step)
     ]
     if not chunks:
-        return _empty(size)
+        return empty_batch(size)
     return RetinaBatch.concat(chunks) if len(chunks) > 1 else chunks[0]
 
 
-def _empty(size: int) -> RetinaBatch:
+def empty_batch(size: int) -> RetinaBatch:
+    """A batch of no images of side ``size``."""
     return RetinaBatch(
         images=torch.zeros(0, 3, size, size, dtype=torch.uint8),
         labels=torch.zeros(0, dtype=torch.int64),
