@@ -121,3 +121,15 @@ def test_resolve_device() -> None:
     assert resolve_device(TrainingConfig(device="cpu")) == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected
+
+
+def test_guided_vit_trains_through_class_token_attention(line_splits) -> None:
+    train, val, _ = (split.select(slice(0, 16)) for split in line_splits)
+    spec = get_registry().architectures.get("vit_tiny_patch16")
+    model = build_seeded(spec, 2, 32, spec.params, 0)
+    before = model.blocks[-1].attn.qkv.weight.detach().clone()
+    config = TrainingConfig(epochs=1, batch_size=8, guidance_weight=0.1, device="cpu")
+    history = train_model(model, train, val, config, seed=0).history
+    assert 0.0 < history[0]["guidance_share"] < 1.0
+    assert not torch.equal(before, model.blocks[-1].attn.qkv.weight)
+    assert all(m.fused_attn for m in model.modules() if hasattr(m, "fused_attn"))
