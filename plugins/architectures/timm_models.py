@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import timm
 from torch import nn
 
 from ropbench.modelinfo import ModelInfo, attach_model_info
@@ -93,6 +92,8 @@ def create_timm_model(model_name: str, image_size: int, **kwargs: Any) -> nn.Mod
 
     Never downloads: callers pass ``pretrained=True`` only with a local file overlay.
     """
+    import timm  # here, not at module level: importing timm (and torchvision) takes seconds
+
     if not timm.is_model(model_name.split(".")[0]):
         close = timm.list_models(f"*{model_name}*")[:8]
         hint = f"; similar: {', '.join(close)}" if close else ""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from captum.attr import GuidedBackprop, InputXGradient, IntegratedGradients, Occlusion, Saliency
 from torch import nn
 
 from ropbench.specs import ExplainContext, ExplainerSpec
@@ -24,6 +23,14 @@ __all__ = ["reduce_channels", "baseline_value", "specs"]
 REDUCTIONS = ("abs-max", "abs-sum", "sum", "mean")
 # Model-input value of each named baseline (see ropbench.imaging.to_model_input).
 BASELINES = {"black": -1.0, "grey": 0.0}
+
+
+def _captum():
+    """captum.attr, imported on first use: importing it takes seconds and every CLI
+    command registers this plugin."""
+    import captum.attr
+
+    return captum.attr
 
 
 def reduce_channels(attributions: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -62,7 +69,7 @@ def _with_input_grad(
 
 def explain_saliency(model, images, targets, context: ExplainContext, *, reduction: str = "abs-max"):
     """Vanilla gradient saliency (Simonyan et al. 2014)."""
-    run = _with_input_grad(lambda m, x, t: Saliency(m).attribute(x, target=t, abs=False))
+    run = _with_input_grad(lambda m, x, t: _captum().Saliency(m).attribute(x, target=t, abs=False))
     return reduce_channels(run(model, images, targets), reduction)
 
 
@@ -79,7 +86,7 @@ def explain_smoothgrad(
     noise = (noise * noise_level * 2.0).to(images.device, images.dtype)
     noisy = (images.detach()[None] + noise).reshape((-1,) + tuple(images.shape[1:]))  # sample-major
     repeated_targets = targets.repeat(samples)
-    saliency = _with_input_grad(lambda m, x, t: Saliency(m).attribute(x, target=t, abs=False))
+    saliency = _with_input_grad(lambda m, x, t: _captum().Saliency(m).attribute(x, target=t, abs=False))
     chunks = max(1, int(internal_batch_size))
     gradients = torch.cat([
         saliency(model, noisy[i : i + chunks], repeated_targets[i : i + chunks]) for i in range(0, noisy.shape[0], chunks)
@@ -95,7 +102,7 @@ def explain_integrated_gradients(
     """Integrated gradients (Sundararajan et al. 2017), Gauss-Legendre steps from a flat baseline."""
     value = baseline_value(baseline)
     run = _with_input_grad(
-        lambda m, x, t: IntegratedGradients(m).attribute(
+        lambda m, x, t: _captum().IntegratedGradients(m).attribute(
             x, baselines=value, target=t, n_steps=steps, internal_batch_size=internal_batch_size
         )
     )
@@ -104,13 +111,13 @@ def explain_integrated_gradients(
 
 def explain_input_x_gradient(model, images, targets, context: ExplainContext, *, reduction: str = "abs-sum"):
     """Input x gradient (Shrikumar et al. 2016)."""
-    run = _with_input_grad(lambda m, x, t: InputXGradient(m).attribute(x, target=t))
+    run = _with_input_grad(lambda m, x, t: _captum().InputXGradient(m).attribute(x, target=t))
     return reduce_channels(run(model, images, targets), reduction)
 
 
 def explain_guided_backprop(model, images, targets, context: ExplainContext, *, reduction: str = "abs-max"):
     """Guided backpropagation (Springenberg et al. 2015) through the model's nn.ReLU modules."""
-    run = _with_input_grad(lambda m, x, t: GuidedBackprop(m).attribute(x, target=t))
+    run = _with_input_grad(lambda m, x, t: _captum().GuidedBackprop(m).attribute(x, target=t))
     return reduce_channels(run(model, images, targets), reduction)
 
 
@@ -125,7 +132,7 @@ def explain_occlusion(
     window = (3, max(1, round(height * window_fraction)), max(1, round(width * window_fraction)))
     strides = (3, max(1, round(height * stride_fraction)), max(1, round(width * stride_fraction)))
     with explaining(model), torch.no_grad():
-        attributions = Occlusion(model).attribute(
+        attributions = _captum().Occlusion(model).attribute(
             images.detach(), sliding_window_shapes=window, strides=strides, baselines=baseline_value(baseline),
             target=targets, perturbations_per_eval=perturbations_per_eval,
         )

@@ -17,14 +17,6 @@ import math
 from typing import Callable
 
 import torch
-from torchmetrics.functional.classification import (
-    binary_accuracy,
-    binary_auroc,
-    binary_f1_score,
-    binary_precision,
-    binary_recall,
-    binary_specificity,
-)
 
 from ropbench.specs import MetricSpec, ScoringInputs
 
@@ -48,6 +40,17 @@ def _nan_unless(defined: bool, value: Callable[[], torch.Tensor]) -> torch.Tenso
 
 def _metric(kind: str) -> Callable[..., torch.Tensor]:
     def compute(inputs: ScoringInputs, threshold: float = 0.5) -> torch.Tensor:
+        # Imported here: torchmetrics takes seconds to import, and every CLI command
+        # (even `ropbench list`) registers this plugin.
+        from torchmetrics.functional.classification import (
+            binary_accuracy,
+            binary_auroc,
+            binary_f1_score,
+            binary_precision,
+            binary_recall,
+            binary_specificity,
+        )
+
         scores, labels = rop_scores(inputs)
         has_rop, has_healthy = bool((labels == 1).any()), bool((labels == 0).any())
         predicted_rop = bool((scores >= threshold).any())
