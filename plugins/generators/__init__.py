@@ -25,7 +25,9 @@ VARIANTS: tuple[Variant, ...] = (CLASSIC, FUNDUS, GRADED)
 
 
 def _spec(variant: Variant) -> GeneratorSpec:
+    # A partial of a module-level function stays picklable for out-of-process executors.
     generate = partial(generate_variant, variant)
+    generate.__doc__ = f"Images start..start+n-1 of {variant.name!r} (image i is ROP iff i is odd)."
     return GeneratorSpec(
         name=variant.name, generate=generate, version=variant.version,
         params=dict(variant.defaults), description=variant.description, kind="synthetic",
