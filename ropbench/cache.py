@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
 
 __all__ = ["canonical_json", "content_key", "Cache", "CorruptCacheEntryError"]
 
@@ -92,6 +91,8 @@ class Cache:
 
     def save_tensors(self, stage: str, key: str, value: Any) -> Path:
         """Any torch-serialisable structure of tensors, lists, dicts and scalars."""
+        import torch  # here: results, leaderboards and reports never need torch
+
         target = self.path(stage, key, ".pt")
         buffer = io.BytesIO()
         torch.save(value, buffer)
@@ -99,6 +100,8 @@ class Cache:
         return target
 
     def load_tensors(self, stage: str, key: str) -> Any:
+        import torch
+
         target = self.path(stage, key, ".pt")
         try:
             return torch.load(target, map_location="cpu", weights_only=True)

@@ -16,6 +16,18 @@ __all__ = ["write_markdown_leaderboard", "write_csv_leaderboard", "DEFAULT_RANKI
 DEFAULT_RANKING = ("accuracy", "relevance-mass", "percentile-precision@90", "deletion-auc")
 
 
+def _regenerate_command(manifest: Mapping[str, Any]) -> str:
+    """The command that reproduces the run: a shipped suite by name, else its file."""
+    from ropbench.suite import shipped_suites
+
+    name = manifest.get("suite", {}).get("name", "?")
+    suite_file = manifest.get("suite_file", {}).get("file", "")
+    shipped = shipped_suites().get(name)
+    if shipped is not None and suite_file and Path(suite_file).resolve() == shipped.resolve():
+        return f"ropbench run --suite {name}"
+    return f"ropbench run --suite {suite_file or name}"
+
+
 def _preamble(manifest: Mapping[str, Any]) -> str:
     suite = manifest.get("suite", {})
     seeds = ", ".join(str(s) for s in manifest.get("seeds", []))
@@ -24,7 +36,7 @@ def _preamble(manifest: Mapping[str, Any]) -> str:
         f"seeds {seeds}; image size {suite.get('image_size', '?')} px; "
         f"ropbench {manifest.get('ropbench_version', '?')}. "
         "Cells show mean ± std over seeds (std omitted for one seed). "
-        f"Regenerate with `ropbench run --suite {suite.get('name', '?')}`."
+        f"Regenerate with `{_regenerate_command(manifest)}`."
     )
 
 
