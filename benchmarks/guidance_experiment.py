@@ -29,7 +29,10 @@ from ropbench.training.guidance import guidance_probe
 
 
 def cam_relevance_mass(model: torch.nn.Module, images: torch.Tensor, masks: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-    """Per image: positive CAM (ROP class, input resolution) inside ``masks`` / all positive CAM."""
+    """Per image: positive CAM (ROP class, input resolution) inside ``masks`` / all positive CAM.
+
+    NaN for an image whose CAM has no positive value.
+    """
     model.eval()
     masses = []
     with torch.inference_mode():
@@ -41,7 +44,10 @@ def cam_relevance_mass(model: torch.nn.Module, images: torch.Tensor, masks: torc
                 cam = read(targets)  # relu(CAM) at feature resolution
             cam = F.interpolate(cam[:, None], size=inputs.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
             region = masks[start:start + batch_size].float()
-            masses.append((cam * region).sum(dim=(1, 2)) / cam.sum(dim=(1, 2)).clamp_min(1e-12))
+            total = cam.sum(dim=(1, 2))
+            # No positive CAM at all: the mass is undefined, not zero.
+            masses.append(torch.where(total > 0, (cam * region).sum(dim=(1, 2)) / total.clamp_min(1e-12),
+                                      torch.full_like(total, float("nan"))))
     return torch.cat(masses)
 
 
@@ -57,6 +63,8 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--patience", type=int, default=0,
+                        help="early-stopping patience (0 = off: from scratch the loss is flat for the first epochs)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -73,16 +81,19 @@ def main() -> None:
         rop = splits["test"].select(splits["test"].labels == 1)
         for weight in args.weights:
             started = time.perf_counter()
-            config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, guidance_weight=weight, device="cpu")
+            config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, guidance_weight=weight,
+                                    early_stopping_patience=args.patience, plateau_patience=3, device="cpu")
             model = build_seeded(spec, 2, args.image_size, spec.params, seed)
             result = train_model(model, splits["train"], splits["val"], config, derive_seed(seed, "train"))
             probabilities = predict_probabilities(result.model, splits["test"].images, batch_size=64, device="cpu")
             accuracy = float((probabilities.argmax(dim=1) == splits["test"].labels).float().mean())
-            mass = float(cam_relevance_mass(result.model, rop.images, rop.masks).mean())
+            per_image = cam_relevance_mass(result.model, rop.images, rop.masks)
+            defined = per_image[~per_image.isnan()]
+            mass = float(defined.mean()) if len(defined) else float("nan")
             area = float(rop.masks.float().mean())
             results[weight].append((accuracy, mass))
             print(f"seed {seed} lambda {weight:g}: accuracy {accuracy:.3f}  CAM relevance mass {mass:.3f} "
-                  f"(mask area {area:.3f} = chance)  best epoch {result.best_epoch}/{len(result.history)}  "
+                  f"(mask area {area:.3f} = chance; {len(defined)}/{len(rop)} maps with positive CAM)  best epoch {result.best_epoch}/{len(result.history)}  "
                   f"{time.perf_counter() - started:.0f}s", flush=True)
 
     print("\n| lambda | accuracy (mean) | CAM relevance mass (mean) | per seed (acc / mass) |")
