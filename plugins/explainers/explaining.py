@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["explaining", "target_scores", "upsample_maps", "model_device"]
+__all__ = ["explaining", "target_scores", "upsample_maps", "model_device", "forward_channels_last"]
 
 
 @contextmanager
@@ -52,3 +52,14 @@ def upsample_maps(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return maps.to(torch.float32)
     resized = F.interpolate(maps[:, None].to(torch.float32), size=size, mode="bilinear", align_corners=False)
     return resized[:, 0]
+
+
+def forward_channels_last(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """``model(images)`` with channels-last input (about twice as fast for oneDNN
+    convolutions on CPU); models that ``.view`` a channels-last tensor get NCHW."""
+    try:
+        return model(images.contiguous(memory_format=torch.channels_last))
+    except RuntimeError as error:
+        if "view" not in str(error):
+            raise
+        return model(images.contiguous())

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ropbench.modelinfo import ModelInfo, model_info
-from ropbench_plugins.explainers.explaining import target_scores
+from ropbench_plugins.explainers.explaining import forward_channels_last, target_scores
 
 __all__ = ["LayerFeatures", "feature_module", "token_map", "layer_features"]
 
@@ -73,13 +73,10 @@ def layer_features(
         captured["output"] = leaf
         return leaf.clone()
 
-    if info.family == "cnn":
-        # oneDNN convolutions run about twice as fast channels-last on CPU.
-        images = images.contiguous(memory_format=torch.channels_last)
     handle = feature_module(model, info).register_forward_hook(hook)
     try:
         with torch.set_grad_enabled(with_gradients):
-            logits = model(images)
+            logits = forward_channels_last(model, images) if info.family == "cnn" else model(images)
             gradients = None
             if with_gradients:
                 (gradients,) = torch.autograd.grad(target_scores(logits, targets).sum(), captured["output"])

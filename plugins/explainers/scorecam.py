@@ -25,7 +25,7 @@ from torch import nn
 
 from ropbench.specs import ExplainContext, ExplainerSpec
 from ropbench_plugins.explainers.cam_weights import weighted_sum
-from ropbench_plugins.explainers.explaining import explaining, target_scores, upsample_maps
+from ropbench_plugins.explainers.explaining import explaining, forward_channels_last, target_scores, upsample_maps
 from ropbench_plugins.explainers.feature_maps import layer_features
 from ropbench_plugins.explainers.support import is_cnn
 
@@ -46,12 +46,11 @@ def _folded_copy(model: nn.Module) -> nn.Module:
 
 
 def _forward(model: nn.Module, inputs: torch.Tensor, precision: str) -> torch.Tensor:
-    inputs = inputs.contiguous(memory_format=torch.channels_last)
     autocast_dtype = PRECISIONS[precision]
     if autocast_dtype is None:
-        return model(inputs)
+        return forward_channels_last(model, inputs)
     with torch.autocast(inputs.device.type, dtype=autocast_dtype):
-        return model(inputs).to(torch.float32)
+        return forward_channels_last(model, inputs).to(torch.float32)
 
 
 def masked_input_scores(

@@ -103,3 +103,25 @@ def test_gradient_rollout_keeps_only_positive_gradient_attention_products():
     positive = torch.ones_like(attention)
     expected = torch.eye(4) + attention.mean(1)[0]
     torch.testing.assert_close(gradient_rollout([attention], [positive])[0], expected)
+
+
+class ViewingCNN(nn.Module):
+    """Old-style CNN that flattens with ``.view``, which channels-last input breaks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4 * 4 * 4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = nn.functional.max_pool2d(self.conv(x).relu(), 2)
+        return self.head(features.view(features.shape[0], -1))
+
+
+@pytest.mark.parametrize("name", ["gradcam", "scorecam"])
+def test_cams_fall_back_to_nchw_for_models_that_view_their_features(name):
+    torch.manual_seed(0)
+    model = attach_model_info(ViewingCNN().eval(), ModelInfo(family="cnn", target_layer="conv"))
+    images = torch.rand(2, 3, 8, 8) * 2 - 1
+    heatmaps = EXPLAINERS.get(name).explain(model, images, torch.tensor([0, 1]), ExplainContext(0), **EXPLAINERS.get(name).params)
+    assert heatmaps.shape == (2, 8, 8) and torch.isfinite(heatmaps).all()
