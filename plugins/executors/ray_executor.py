@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from ray import ObjectRef
 
-__all__ = ["run_on_ray", "task_options", "forwarded_environment"]
+__all__ = ["run_on_ray", "task_options", "forwarded_environment", "execute_in_worker", "execute_on_gpu"]
 
 INSTALL_HINT = "the ray executor needs Ray: pip install 'ropbench[ray]'"
 PROBE_FOLDER = ".ray-probes"  # hidden: the cache's stage folders never start with a dot
@@ -150,13 +150,23 @@ def execute_in_worker(runtime: TaskRuntime, task: Task, probe: str | None) -> Ta
     return runtime.execute(task)
 
 
+def execute_on_gpu(runtime: TaskRuntime, task: Task, probe: str | None) -> TaskOutcome:
+    """:func:`execute_in_worker` for tasks granted a GPU.
+
+    A Ray function of its own, declared with a GPU, so that Ray ends its worker after
+    each task: a reused process would keep its CUDA context on the GPU of its previous
+    task, which Ray may since have given to another one.
+    """
+    return execute_in_worker(runtime, task, probe)
+
+
 def _drive(ray: "ModuleType", tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSink,
            max_retries: int, poll_seconds: float, probe: Path | None) -> ExecutionReport:
     report = ExecutionReport()
     by_key = {task.key: task for task in tasks}
     waiting = list(tasks)  # plan order: a dependency precedes its dependants
     running: dict["ObjectRef", tuple[Task, float]] = {}
-    remote_execute = ray.remote(execute_in_worker)
+    on_cpu, on_gpu = ray.remote(execute_in_worker), ray.remote(num_gpus=1)(execute_on_gpu)
     resources = ray.cluster_resources()
     common = {
         "threads": int(getattr(runtime, "threads", 0) or 0),
@@ -177,8 +187,9 @@ def _drive(ray: "ModuleType", tasks: Sequence[Task], runtime: TaskRuntime, progr
                     _finish(report, progress, task, skipped_outcome(task, by_key.get(blocker), blocker))
                 elif all(key in report.outcomes for key in task.depends_on):
                     progress.started(task)
-                    ref = remote_execute.options(**task_options(task, **common)).remote(
-                        runtime_ref, task, probe_path)
+                    options = task_options(task, **common)
+                    function = on_gpu if options["num_gpus"] > 0 else on_cpu
+                    ref = function.options(**options).remote(runtime_ref, task, probe_path)
                     running[ref] = (task, time.perf_counter())
                 else:
                     still_waiting.append(task)

@@ -6,6 +6,7 @@ the test package.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ class ScriptedRuntime:
 
     Keys containing ``fail`` return ``failed``; ``raise`` raises out of ``execute``;
     ``crash-once`` kills its worker process on the first attempt; ``crash`` always
-    does; ``slow`` sleeps ``slow_seconds``; ``env`` reports ``$ROPBENCH_FAKE_PROBE``.
+    does; ``slow`` sleeps ``slow_seconds``; ``report`` returns its PID,
+    ``$CUDA_VISIBLE_DEVICES`` and ``$ROPBENCH_FAKE_PROBE`` as JSON in ``error``.
     """
 
     log_dir: str
@@ -49,8 +51,10 @@ class ScriptedRuntime:
             raise RuntimeError("escaped the runtime")
         if "fail" in task.key:
             return TaskOutcome(task.key, "failed", error="ValueError: scripted failure")
-        if "env" in task.key:
-            return TaskOutcome(task.key, "done", error=os.environ.get("ROPBENCH_FAKE_PROBE"))
+        if "report" in task.key:  # what the task saw, through the one free-text field
+            seen = {"pid": os.getpid(), "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
+                    "probe": os.environ.get("ROPBENCH_FAKE_PROBE")}
+            return TaskOutcome(task.key, "done", error=json.dumps(seen))
         return TaskOutcome(task.key, "done", 0.01)
 
 

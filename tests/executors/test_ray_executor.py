@@ -35,8 +35,13 @@ THREADS = "2"  # the same torch thread count in both executors: results are bit-
 
 @pytest.fixture(scope="module")
 def ray_address():
-    """A local Ray instance for the whole module; its address, for CLI runs to join."""
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="warning")
+    """A local Ray instance for the whole module; its address, for CLI runs to join.
+
+    It declares one GPU that does not exist: Ray schedules it like a real one (train and
+    explain tasks wait for it and get ``CUDA_VISIBLE_DEVICES=0``), torch finds no CUDA and
+    computes on the CPU, so the GPU path runs here and results stay comparable.
+    """
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="warning")
     ray.cloudpickle.register_pickle_by_value(fakes)  # workers need not import tests/
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
@@ -103,8 +108,19 @@ def test_ctrl_c_cancels_running_tasks_and_returns_what_finished(ray_address, tmp
 
 def test_ropbench_variables_reach_the_workers(ray_address, tmp_path, monkeypatch):
     monkeypatch.setenv("ROPBENCH_FAKE_PROBE", "seen by the worker")
-    report = _run([make_task("env")], ScriptedRuntime(str(tmp_path)))
-    assert report.outcomes["env"].error == "seen by the worker"
+    report = _run([make_task("report")], ScriptedRuntime(str(tmp_path)))
+    assert json.loads(report.outcomes["report"].error)["probe"] == "seen by the worker"
+
+
+def test_gpu_tasks_get_the_gpu_and_a_fresh_process_and_cpu_tasks_see_no_gpu(ray_address, tmp_path):
+    gpu = {"cpu": 1.0, "gpu": 1.0}
+    tasks = [make_task("report-gpu-1", resources=gpu), make_task("report-gpu-2", "report-gpu-1", resources=gpu),
+             make_task("report-cpu")]
+    report = _run(tasks, ScriptedRuntime(str(tmp_path)))
+    seen = {key: json.loads(outcome.error) for key, outcome in report.outcomes.items()}
+    assert seen["report-gpu-1"]["cuda"] == seen["report-gpu-2"]["cuda"] == "0"  # the GPU Ray assigned
+    assert seen["report-gpu-1"]["pid"] != seen["report-gpu-2"]["pid"]  # no CUDA context carried over
+    assert seen["report-cpu"]["cuda"] == ""  # cannot wander onto a GPU Ray gave to another task
 
 
 def _alive(pid: int) -> bool:
@@ -141,6 +157,29 @@ def test_smoke_suite_through_ray_is_byte_identical_to_local(ray_address, local_s
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["executor"] == "ray"
     assert {t["status"] for t in manifest["tasks"]} == {"done"}
+
+
+def test_ctrl_c_on_the_driver_stops_the_run_and_a_rerun_resumes_from_the_cache(ray_address, tmp_path):
+    command = [*ROPBENCH, "run", "--suite", "smoke", "--arch", "seed-cnn", "--executor", "ray",
+               "--address", ray_address, "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "run"),
+               "--threads", THREADS, "--quiet"]
+    driver = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 300
+    while not _finished_stages(tmp_path / "cache") and driver.poll() is None and time.time() < deadline:
+        time.sleep(0.1)  # until the data stage is in the cache
+    driver.send_signal(signal.SIGINT)
+    stderr = driver.communicate(timeout=120)[1]
+    assert driver.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr
+    stopped = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    finished = {t["key"] for t in stopped["tasks"] if t["status"] == "done"}
+    assert finished and stopped["interrupted"]
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    tasks = json.loads((tmp_path / "run" / "manifest.json").read_text())["tasks"]
+    assert {t["key"] for t in tasks if t["status"] == "cached"} >= finished  # nothing finished is redone
+    assert {t["status"] for t in tasks} <= {"cached", "done"}
 
 
 def _ray_workers() -> dict[int, str]:
