@@ -57,14 +57,15 @@ def main() -> None:
     parser.add_argument("--architecture", default="gap-cnn")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.1, 0.3], help="guidance weights (lambda)")
-    parser.add_argument("--image-size", type=int, default=96)
-    parser.add_argument("--train", type=int, default=600)
+    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--train", type=int, default=1000)
     parser.add_argument("--val", type=int, default=150)
     parser.add_argument("--test", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=0,
                         help="early-stopping patience (0 = off: from scratch the loss is flat for the first epochs)")
+    parser.add_argument("--plateau-patience", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -82,7 +83,8 @@ def main() -> None:
         for weight in args.weights:
             started = time.perf_counter()
             config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, guidance_weight=weight,
-                                    early_stopping_patience=args.patience, plateau_patience=3, device="cpu")
+                                    early_stopping_patience=args.patience, plateau_patience=args.plateau_patience,
+                                    channels_last=True, device="cpu")
             model = build_seeded(spec, 2, args.image_size, spec.params, seed)
             result = train_model(model, splits["train"], splits["val"], config, derive_seed(seed, "train"))
             probabilities = predict_probabilities(result.model, splits["test"].images, batch_size=64, device="cpu")
