@@ -24,6 +24,7 @@ from ropbench.executing import (
     TaskOutcome,
     TaskRuntime,
     blocked_by,
+    order_check,
     skipped_outcome,
 )
 
@@ -162,6 +163,7 @@ def execute_on_gpu(runtime: TaskRuntime, task: Task, probe: str | None) -> TaskO
 
 def _drive(ray: "ModuleType", tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSink,
            max_retries: int, poll_seconds: float, probe: Path | None) -> ExecutionReport:
+    order_check(tasks)  # a dependency outside the plan would leave its dependants waiting forever
     report = ExecutionReport()
     by_key = {task.key: task for task in tasks}
     waiting = list(tasks)  # plan order: a dependency precedes its dependants

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -94,3 +95,10 @@ def test_the_plan_asks_a_gpu_for_train_and_explain_unless_the_suite_says_cpu():
     on_cpu = dataclasses.replace(load_suite("smoke", registry), training=dataclasses.replace(
         load_suite("smoke", registry).training, device="cpu"))
     assert {task.resources["gpu"] for task in build_plan(on_cpu, registry).tasks} == {0.0}
+
+
+def test_a_plan_whose_dependency_is_missing_is_refused_not_waited_on(monkeypatch, tmp_path):
+    fake_ray = types.SimpleNamespace(is_initialized=lambda: True)
+    monkeypatch.setitem(sys.modules, "ray", fake_ray)  # the check comes before any Ray call
+    with pytest.raises(ValueError, match="depends on"):
+        run_on_ray([make_task("b", "not-in-plan")], ScriptedRuntime(str(tmp_path)), RecordingProgress())
