@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-SEED_SAMPLE = Path("/work/shared/data/seed-format-sample")
+# A copy of the original generator's own export (12 images), so the loader is always
+# tested against real files in that format.
+SEED_SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "seed-format-sample"
 
 
 @pytest.fixture(scope="session")
 def seed_sample() -> Path:
-    if not (SEED_SAMPLE / "images" / "data.csv").is_file():
-        pytest.skip(f"the seed-format sample is not at {SEED_SAMPLE}")
+    assert (SEED_SAMPLE / "images" / "data.csv").is_file(), f"missing test fixture {SEED_SAMPLE}"
     return SEED_SAMPLE
 
 
