@@ -9,45 +9,19 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 from tabulate import tabulate
 
-from ropbench.errors import RopbenchError
-from ropbench.leaderboard import format_mean_std, summarise
+from ropbench.leaderboard import format_mean_std, load_summary
 from ropbench.registry import natural_key
-from ropbench.results import read_table
 
 __all__ = ["KEY", "COMPARISON_COLUMNS", "load_summary", "compare_summaries", "comparison_markdown"]
 
 KEY = ["generator", "architecture", "explainer", "metric"]
 COMPARISON_COLUMNS = KEY + ["higher_is_better", "mean_a", "std_a", "mean_b", "std_b", "delta", "change"]
 SAME = 1e-9  # deltas this small are float noise from rounding in the CSV, not a change
-
-
-def load_summary(path: Path) -> pd.DataFrame:
-    """A leaderboard summary from a run directory (its results.csv) or a leaderboard CSV."""
-    path = Path(path)
-    if path.is_dir():
-        results = path / "results.csv"
-        if not results.is_file():
-            raise RopbenchError(f"{path} is not a run directory: {results} not found")
-        return summarise(read_table(results))
-    if path.is_file():
-        try:
-            summary = pd.read_csv(path)
-        except ValueError as error:
-            raise RopbenchError(f"{path} unreadable: {error}") from None
-        missing = set(KEY + ["mean", "higher_is_better"]) - set(summary)
-        if missing:
-            raise RopbenchError(f"{path} is neither a run directory nor a leaderboard CSV: missing {sorted(missing)}")
-        summary["explainer"] = summary["explainer"].astype(str)
-        if "std" not in summary:
-            summary["std"] = float("nan")
-        return summary
-    raise RopbenchError(f"{path} not found")
 
 
 def _change(higher_is_better: bool, delta: float) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "ProgressSink",
     "ExecutionReport",
     "blocked_by",
+    "error_headline",
 ]
 
 Stage = Literal["data", "train", "explain"]
@@ -58,6 +59,11 @@ class TaskOutcome:
     # Per-entry cache hits and misses inside the task (metrics, heatmaps, ...).
     cache_hits: int = 0
     cache_misses: int = 0
+
+
+def error_headline(error: str | None) -> str:
+    """The first line of an error text (the exception), for one-line summaries."""
+    return error.splitlines()[0] if error else "unknown error"
 
 
 class TaskRuntime(Protocol):

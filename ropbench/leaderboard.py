@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
@@ -11,7 +12,7 @@ from tabulate import tabulate
 from ropbench.registry import natural_key
 
 __all__ = [
-    "SUMMARY_COLUMNS", "summarise", "leaderboard_markdown", "format_mean_std", "kind_table",
+    "SUMMARY_COLUMNS", "summarise", "load_summary", "leaderboard_markdown", "format_mean_std", "kind_table",
     "ranking_metric", "study_percentiles", "study_table", "original_study_markdown",
 ]
 
@@ -37,6 +38,32 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     order = sorted(range(len(summary)), key=lambda i: tuple(
         tuple(natural_key(str(summary.iloc[i][c]))) for c in GROUP[:4]))
     return summary.iloc[order].reset_index(drop=True)[SUMMARY_COLUMNS]
+
+
+def load_summary(path: Path) -> pd.DataFrame:
+    """A leaderboard summary from a run directory (its results.csv) or a leaderboard CSV."""
+    from ropbench.errors import RopbenchError
+    from ropbench.results import read_table  # here: results pulls in the planner and torch
+
+    path = Path(path)
+    if path.is_dir():
+        results = path / "results.csv"
+        if not results.is_file():
+            raise RopbenchError(f"{path} is not a run directory: {results} not found")
+        return summarise(read_table(results))
+    if path.is_file():
+        try:
+            summary = pd.read_csv(path)
+        except ValueError as error:
+            raise RopbenchError(f"{path} unreadable: {error}") from None
+        missing = set(GROUP[:4] + ["mean", "higher_is_better"]) - set(summary)
+        if missing:
+            raise RopbenchError(f"{path} is neither a run directory nor a leaderboard CSV: missing {sorted(missing)}")
+        summary["explainer"] = summary["explainer"].astype(str)
+        if "std" not in summary:
+            summary["std"] = float("nan")
+        return summary
+    raise RopbenchError(f"{path} not found")
 
 
 def format_mean_std(mean: float, std: float, digits: int = 3) -> str:

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from typing import Sequence, TextIO
 
-from ropbench.executing import Task, TaskOutcome
+from ropbench.executing import Task, TaskOutcome, error_headline
 
 __all__ = ["ProgressDisplay", "format_seconds"]
 
@@ -61,7 +61,7 @@ class ProgressDisplay:
             self.durations[task.stage].append(outcome.seconds)
         eta = self._eta()
         eta_text = f", ETA {format_seconds(eta)}" if eta is not None and self.remaining else ""
-        headline = (outcome.error or "unknown error").splitlines()[0] if outcome.error else "unknown error"
+        headline = error_headline(outcome.error)
         if outcome.status == "done":
             detail = f"done in {format_seconds(outcome.seconds)}"
         elif outcome.status == "cached":

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from ropbench import __version__
 from ropbench.cache import Cache
-from ropbench.executing import ExecutionReport
+from ropbench.executing import ExecutionReport, error_headline
 from ropbench.manifest import git_state, library_versions, machine, plugin_inventory, suite_provenance
 from ropbench.planning import Plan, build_plan
 from ropbench.progress import ProgressDisplay, format_seconds
@@ -40,7 +40,7 @@ class Failure:
 
     @property
     def headline(self) -> str:
-        return self.error.splitlines()[0] if self.error else "unknown error"
+        return error_headline(self.error)
 
 
 @dataclass

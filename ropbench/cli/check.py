@@ -30,26 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def check_run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ropbench.errors import RopbenchError
-    from ropbench.leaderboard import summarise
+    from ropbench.leaderboard import load_summary
     from ropbench.regression import compare_to_baseline
-    from ropbench.results import read_table
 
-    results = args.run_dir / "results.csv"
-    if not results.is_file():
-        raise RopbenchError(f"{args.run_dir} is not a run directory: {results} not found")
+    if not args.run_dir.is_dir():
+        raise RopbenchError(f"{args.run_dir} is not a run directory")
     if not args.baseline.is_file():
         raise RopbenchError(f"baseline {args.baseline} not found")
-    try:
-        baseline = pd.read_csv(args.baseline)
-        baseline["explainer"] = baseline["explainer"].astype(str)
-    except ValueError as error:
-        raise RopbenchError(f"baseline {args.baseline} unreadable: {error}") from None
-    missing = {"generator", "architecture", "explainer", "metric", "mean", "higher_is_better"} - set(baseline)
-    if missing:
-        raise RopbenchError(f"baseline {args.baseline} is not a leaderboard CSV: missing {sorted(missing)}")
+    current, baseline = load_summary(args.run_dir), load_summary(args.baseline)
     overrides = {}
     manifest_path = args.run_dir / "manifest.json"
     if manifest_path.is_file():
@@ -57,7 +46,7 @@ def check_run(args: argparse.Namespace) -> int:
     if args.absolute is not None or args.relative is not None:
         forced = {k: v for k, v in (("absolute", args.absolute), ("relative", args.relative)) if v is not None}
         overrides = {"default": forced, **{k: {**v, **forced} for k, v in overrides.items() if k != "default"}}
-    movements = compare_to_baseline(summarise(read_table(results)), baseline, overrides)
+    movements = compare_to_baseline(current, baseline, overrides)
     bad = [m for m in movements if m.status in ("regressed", "missing")]
     for status, title in (("regressed", "REGRESSED"), ("missing", "MISSING"), ("improved", "improved"),
                           ("new", "new")):

@@ -17,7 +17,8 @@ from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
 from ropbench.specs import ExplainContext, ExplainerSpec, RetinaBatch, ScoringInputs
 from ropbench.stages.data import load_split
-from ropbench.stages.models import build_model, resolve_device
+from ropbench.stages.models import build_model
+from ropbench.training import resolve_device
 from ropbench.stages.scoring import score
 from ropbench.stages.train import load_trained_model
 

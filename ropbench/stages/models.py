@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import torch
 from torch import nn
 
 from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
 from ropbench.training.build import build_seeded
 
-__all__ = ["build_model", "resolve_device"]
+__all__ = ["build_model"]
 
 
 def build_model(registry: Registry, model_payload: Mapping[str, Any], purpose: str = "train") -> nn.Module:
@@ -25,12 +24,3 @@ def build_model(registry: Registry, model_payload: Mapping[str, Any], purpose: s
     spec = registry.architectures.get(entry["name"])
     return build_seeded(spec, int(model_payload["num_classes"]), int(model_payload["image_size"]),
                         entry["params"], derive_seed(int(model_payload["seed"]), purpose))
-
-
-def resolve_device(requested: str) -> torch.device:
-    """``auto`` means CUDA when present; an explicit ``cuda`` without CUDA is an error."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"training.device = {requested!r} but CUDA is not available on this machine")
-    return torch.device(requested)

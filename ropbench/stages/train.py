@@ -9,7 +9,8 @@ from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
 from ropbench.specs import ScoringInputs
 from ropbench.stages.data import load_split
-from ropbench.stages.models import build_model, resolve_device
+from ropbench.stages.models import build_model
+from ropbench.training import resolve_device
 from ropbench.stages.scoring import score
 from ropbench.training import TrainingConfig
 
