@@ -11,7 +11,7 @@ from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
 from ropbench.specs import RetinaBatch
 
-__all__ = ["SPLITS", "run_data_stage", "load_split", "batch_to_record", "record_to_batch"]
+__all__ = ["SPLITS", "run_data_stage", "load_split", "load_splits", "batch_to_record", "record_to_batch"]
 
 SPLITS = ("train", "val", "test")
 CHUNK = 64  # images per generate() call: bounded memory and progress between chunks
@@ -86,6 +86,11 @@ def run_data_stage(
         splits[split] = batch_to_record(RetinaBatch.concat(chunks))
         offset += n
     cache.save_tensors("data", key, splits)
+
+
+def load_splits(cache: Cache, data_key: str) -> dict[str, RetinaBatch]:
+    """Every split of a data stage, read from its one cache file in one go."""
+    return {split: record_to_batch(record) for split, record in cache.load_tensors("data", data_key).items()}
 
 
 def load_split(cache: Cache, data_key: str, split: str) -> RetinaBatch:

@@ -7,8 +7,8 @@ from typing import Any, Callable, Mapping
 from ropbench.cache import Cache
 from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
-from ropbench.specs import ScoringInputs
-from ropbench.stages.data import load_split
+from ropbench.specs import RetinaBatch, ScoringInputs
+from ropbench.stages.data import load_splits
 from ropbench.stages.models import build_model
 from ropbench.training import resolve_device
 from ropbench.stages.scoring import score
@@ -17,12 +17,11 @@ from ropbench.training import TrainingConfig
 __all__ = ["run_train_stage", "load_trained_model"]
 
 
-def _train(payload: Mapping[str, Any], cache: Cache, registry: Registry,
+def _train(payload: Mapping[str, Any], splits: Mapping[str, RetinaBatch], registry: Registry,
            report: Callable[[str], None]) -> dict[str, Any]:
     from ropbench.training import predict_probabilities, train_model
 
     model_payload = payload["model"]
-    data_key = model_payload["data"]
     seed = int(model_payload["seed"])
     config = TrainingConfig.from_mapping({**model_payload["training"], "device": payload["device"]})
     device = resolve_device(config.device)
@@ -35,12 +34,10 @@ def _train(payload: Mapping[str, Any], cache: Cache, registry: Registry,
         )
 
     result = train_model(
-        model, load_split(cache, data_key, "train"), load_split(cache, data_key, "val"),
-        config, derive_seed(seed, "train"), progress=on_epoch,
+        model, splits["train"], splits["val"], config, derive_seed(seed, "train"), progress=on_epoch,
     )
-    test = load_split(cache, data_key, "test")
     probabilities = predict_probabilities(
-        result.model, test.images, batch_size=config.batch_size, device=device
+        result.model, splits["test"].images, batch_size=config.batch_size, device=device
     )
     return {
         "state_dict": {k: v.detach().cpu() for k, v in result.model.state_dict().items()},
@@ -64,15 +61,17 @@ def run_train_stage(payload: Mapping[str, Any], cache: Cache, registry: Registry
                     report: Callable[[str], None]) -> tuple[list[dict[str, Any]], dict[str, Any], int, int]:
     """Train (or reuse the cached model) and score; returns rows, training info, cache hits, misses."""
     model_key = payload["model_key"]
+    model_payload = payload["model"]
+    # The data file holds every split: read it once for training and scoring.
+    splits = load_splits(cache, model_payload["data"])
     if cache.has("models", model_key, ".pt"):
         record = cache.load_tensors("models", model_key)
         hits, misses = 1, 0
     else:
-        record = _train(payload, cache, registry, report)
+        record = _train(payload, splits, registry, report)
         cache.save_tensors("models", model_key, record)
         hits, misses = 0, 1
-    model_payload = payload["model"]
-    test = load_split(cache, model_payload["data"], "test")
+    test = splits["test"]
     seed = int(model_payload["seed"])
     rows = []
     for metric in payload["metrics"]:
