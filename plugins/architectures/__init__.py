@@ -1,4 +1,4 @@
-"""Built-in architectures: the study's seed-cnn / seed-vit, gap-cnn, timm CNNs and ViTs, ``timm:<name>``.
+"""Built-in architectures: the study's seed-cnn / seed-vit, gap-cnn, a conv-stem ViT, timm CNNs and ViTs, ``timm:<name>``.
 
 Every spec's ``params`` lists every tunable parameter with its default; all accept
 ``pretrained`` (False: train from scratch) and ``weights`` (a local checkpoint path).
@@ -58,6 +58,7 @@ def _build_any_timm(num_classes: int, image_size: int, *, model_name: str = "", 
 
 @hookimpl
 def ropbench_register_architectures() -> list[ArchitectureSpec]:
+    from ropbench_plugins.architectures.convstem_vit import build_convstem_vit
     from ropbench_plugins.architectures.seed_cnn import build_gap_cnn, build_seed_cnn
     from ropbench_plugins.architectures.seed_vit import build_seed_vit
 
@@ -85,6 +86,14 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
             version=_VERSION,
             params={**_WEIGHT_PARAMS, "hidden": 1024, "dense_l2": 0.01},
             description="The study's ViT: ViT-B/16 + dense 1024 (L2) + batch norm + leaky ReLU + linear.",
+        ),
+        ArchitectureSpec(
+            name="vit-convstem-tiny",
+            family="vit",
+            build=build_convstem_vit,
+            version=_VERSION,
+            params={**_WEIGHT_PARAMS, "patch_size": 8, "embed_dim": 192, "depth": 6, "num_heads": 3},
+            description="ViT-Ti width, 6 blocks, convolutional stem (Xiao et al. 2021): trains from scratch on small data.",
         ),
         ArchitectureSpec(
             name="timm:*",

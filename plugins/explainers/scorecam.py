@@ -93,7 +93,7 @@ def explain_scorecam(
     targets: torch.Tensor,
     context: ExplainContext,
     *,
-    batch_size: int = 64,
+    batch_size: int = 16,
     precision: str = "float32",
 ) -> torch.Tensor:
     """Score-CAM heatmaps [N, H, W]; ``batch_size`` masked images per forward pass."""
@@ -113,7 +113,7 @@ def specs() -> list[ExplainerSpec]:
             explain=explain_scorecam,
             supports=is_cnn,
             version="1",
-            params={"batch_size": 64, "precision": "float32"},
+            params={"batch_size": 16, "precision": "float32"},
             description="Score-CAM: maps weighted by the softmaxed target logit of the input they mask.",
         )
     ]

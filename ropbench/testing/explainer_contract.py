@@ -34,11 +34,13 @@ from ropbench.specs import ExplainContext
 __all__ = ["ExplainerContract", "DEFAULT_ARCHITECTURES", "build_small_model", "model_fingerprint"]
 
 # Cheap members of every code path: no-GAP CNN with leaky ReLU, GAP CNN, a ReLU/GAP timm
-# CNN, a SiLU/depthwise timm CNN, a single-prefix ViT and a two-prefix-token DeiT.
+# CNN, a SiLU/depthwise timm CNN, a single-prefix ViT, a two-prefix-token DeiT and the
+# conv-stem ViT the quick suite trains (8-px patches: a 6x6 grid at 48 px).
 # (convnext_atto is left out: its 1e-6 layer-scale init makes random-init CAMs pure
 # cancellation noise, a few % apart between batch sizes.)
 DEFAULT_ARCHITECTURES: tuple[str, ...] = (
     "seed-cnn", "gap-cnn", "resnet18", "efficientnet_b0", "vit_tiny_patch16", "deit_tiny_distilled_patch16",
+    "vit-convstem-tiny",
 )
 
 

@@ -82,3 +82,24 @@ def test_timm_checkpoint_for_another_head_and_size_is_adapted(tmp_path) -> None:
     assert torch.equal(loaded.blocks[0].attn.qkv.weight, source.blocks[0].attn.qkv.weight)
     assert loaded.pos_embed.shape[1] == 1 + 16  # resampled to the 4x4 grid
     assert loaded.head.out_features == 2
+
+
+def test_convstem_vit_stem_reaches_the_plain_vit_token_grid() -> None:
+    model = _build("vit-convstem-tiny", 64)
+    info = model_info(model)
+    assert (info.family, info.patch_size, info.token_grid, info.num_prefix_tokens) == ("vit", 8, (8, 8), 1)
+    convs = [m for m in model.patch_embed.proj if isinstance(m, nn.Conv2d)]
+    # log2(8) = 3 stride-2 3x3 convolutions doubling up to the width, then a 1x1 projection.
+    assert [(c.out_channels, c.stride, c.kernel_size) for c in convs] == [
+        (48, (2, 2), (3, 3)), (96, (2, 2), (3, 3)), (192, (2, 2), (3, 3)), (192, (1, 1), (1, 1)),
+    ]
+    assert len(model.blocks) == 6
+    tokens = model.forward_features(torch.zeros(2, 3, 64, 64))
+    assert tokens.shape == (2, 1 + 8 * 8, 192)
+    assert model_info(_build("vit-convstem-tiny", 64, patch_size=16)).token_grid == (4, 4)
+
+
+@pytest.mark.parametrize("patch_size", [6, 1])
+def test_convstem_vit_rejects_a_patch_that_is_not_a_power_of_two(patch_size: int) -> None:
+    with pytest.raises(ValueError, match="patch_size must be a power of two"):
+        _build("vit-convstem-tiny", 48, patch_size=patch_size)

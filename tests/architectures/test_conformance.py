@@ -35,6 +35,7 @@ def test_every_required_architecture_is_registered() -> None:
     required = {
         "seed-cnn", "gap-cnn", "resnet18", "efficientnet_b0", "convnext_atto", "vit_tiny_patch16",
         "vit_small_patch16", "vit_base_patch16", "vit_small_patch8", "deit_tiny_patch16", "seed-vit", "timm:*",
+        "vit-convstem-tiny",
     }
     assert required <= names, required - names
     assert "model_name" in get_registry().architectures.get("timm:*").params
