@@ -105,8 +105,15 @@ def _wait_for_results(cache: Path, count: int, process: subprocess.Popen, timeou
     raise AssertionError("no stage finished in time")
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background jobs with SIGINT ignored, and Python
+    # keeps an ignored SIGINT ignored: the run would never see the test's Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def _finished(cache: Path) -> int:

@@ -163,7 +163,8 @@ def test_ctrl_c_on_the_driver_stops_the_run_and_a_rerun_resumes_from_the_cache(r
     command = [*ROPBENCH, "run", "--suite", "smoke", "--arch", "seed-cnn", "--executor", "ray",
                "--address", ray_address, "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "run"),
                "--threads", THREADS, "--quiet"]
-    driver = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    driver = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # see test_failures.py
     deadline = time.time() + 300
     while not _finished_stages(tmp_path / "cache") and driver.poll() is None and time.time() < deadline:
         time.sleep(0.1)  # until the data stage is in the cache
