@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from ropbench.errors import RopbenchError, did_you_mean
+from ropbench.shipped_suites import shipped_suites
 from ropbench.registry import Registry, SpecTable
 from ropbench.training.config import TrainingConfig
 
@@ -117,16 +117,6 @@ class Suite:
         values = asdict(self)
         values.pop("raw")
         return values
-
-
-def shipped_suites() -> dict[str, Path]:
-    """Suites shipped inside the package, by name."""
-    folder = resources.files("ropbench") / "suites"
-    return {
-        Path(item.name).stem: Path(str(item))
-        for item in folder.iterdir()
-        if item.name.endswith(".toml")
-    }
 
 
 def resolve_suite_path(name_or_path: str) -> Path:

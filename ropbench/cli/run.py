@@ -11,6 +11,7 @@ DEFAULT_SUITE = "quick"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from ropbench.shipped_suites import shipped_suites  # light: no torch at --help time
     parser = subparsers.add_parser(
         "run", help="run a suite: generate, train, explain, score, write leaderboards",
         description="Run every cell of a suite. Finished stages are cached by content, so a "
@@ -18,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "when any cell failed (the others still run and are written).",
     )
     parser.add_argument("--suite", default=DEFAULT_SUITE,
-                        help=f"a shipped suite name (smoke, quick, paper) or a TOML path (default: {DEFAULT_SUITE})")
+                        help=f"a shipped suite name ({', '.join(sorted(shipped_suites()))}) or a TOML path "
+                        f"(default: {DEFAULT_SUITE})")
     parser.add_argument("--generator", nargs="+", metavar="GLOB", help="only these generators (labels, globs)")
     parser.add_argument("--arch", nargs="+", metavar="GLOB", help="only these architectures")
     parser.add_argument("--explainer", nargs="+", metavar="GLOB", help="only these explainers")

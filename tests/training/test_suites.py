@@ -48,3 +48,13 @@ def test_paper_protocol_runs_at_reduced_scale(line_splits) -> None:
         assert len(result.history) == 1 and result.best_epoch == 1
         probabilities = predict_probabilities(result.model, test.images, batch_size=8, device="cpu")
         assert probabilities.shape == (16, 2) and bool(torch.isfinite(probabilities).all())
+
+
+def test_faithful_suite_draws_rw_classic_at_its_defaults() -> None:
+    """The faithful suite exists to test the generator's own defaults: no parameter overrides."""
+    suite = load_suite("faithful", get_registry())
+    assert [(e.name, dict(e.params)) for e in suite.generators] == [
+        ("rw-classic", dict(get_registry().generators.get("rw-classic").params))
+    ]
+    assert suite.image_size >= 128 and len(suite.seeds) >= 2
+    assert set(_families(suite)) == {"cnn", "vit"}
