@@ -24,8 +24,8 @@ from ropbench_plugins.architectures.timm_models import build_timm_model
 
 __all__ = ["build_convstem_vit", "stem_embed_class", "stem_widths"]
 
-# timm's ViT-Ti width (192, 3 heads) with half its depth: measured enough for the
-# synthetic task, and twice as fast per step as 12 blocks.
+# timm's ViT-Ti width (192, 3 heads) with half its depth: enough for the synthetic task
+# (docs/architectures.md), and the blocks' cost is linear in their number.
 _BASE_MODEL = "vit_tiny_patch16_224"
 
 
@@ -37,7 +37,7 @@ def stem_widths(patch_size: int, embed_dim: int) -> list[int]:
     """
     steps = patch_size.bit_length() - 1
     if patch_size < 2 or patch_size != 1 << steps:
-        raise ValueError(f"vit-convstem: patch_size must be a power of two >= 2, got {patch_size}")
+        raise ValueError(f"vit-convstem-tiny: patch_size must be a power of two >= 2, got {patch_size}")
     return [max(8, embed_dim >> (steps - step)) for step in range(1, steps + 1)]
 
 
