@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ropbench.errors import RopbenchError, did_you_mean
-from ropbench.shipped_suites import shipped_suites
 from ropbench.registry import Registry, SpecTable
+from ropbench.shipped_suites import shipped_suites
 from ropbench.training.config import TrainingConfig
 
 if sys.version_info >= (3, 11):

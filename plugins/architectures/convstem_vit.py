@@ -85,7 +85,6 @@ def build_convstem_vit(
     :param depth: transformer blocks.
     :param weights: a local checkpoint of this exact model (its keys include the stem).
     """
-    stem_widths(patch_size, embed_dim)  # fail early, naming the parameter
     model_kwargs = {
         "embed_layer": stem_embed_class(),
         "patch_size": patch_size,
