@@ -25,11 +25,11 @@ import torch
 
 from ropbench.registry import get_registry
 from ropbench.specs import ExplainContext
+from ropbench.vessels import vessel_pixels
 
 warnings.filterwarnings("ignore")
 
 SLOW = {"scorecam", "occlusion"}
-CONTROLS = {"random", "vessel-map", "sobel"}
 
 
 def smooth_images(count: int, size: int, seed: int = 0) -> torch.Tensor:
@@ -113,13 +113,15 @@ def throughput(args: argparse.Namespace) -> None:
             models[architecture] = registry.architectures.get(architecture).build(2, size).eval()
         images = smooth_images(args.images, size)
         targets = torch.arange(args.images) % 2
-        context = ExplainContext(seed=0, vessels=torch.rand(args.images, size, size))
+        vessels = torch.rand(args.images, size, size)
+        masks = torch.rand(args.images, size, size) < 0.1
+        context = ExplainContext(seed=0, vessels=vessels, masks=masks, tortuous_vessels=masks & vessel_pixels(vessels))
         for architecture, model in models.items():
             # A plain inference pass: explainer costs read as multiples of it under any load.
             with torch.inference_mode():
                 seconds, _ = best_time(lambda: model(images), args.repeats)
             print(f"{size:4d} px  {architecture:20s} {'(forward pass)':22s} {args.images / seconds:9.3g} img/s", flush=True)
-        for name in registry.explainers:
+        for name in args.explainers or list(registry.explainers):
             spec = registry.explainers.get(name)
             for architecture, model in models.items():
                 if not spec.supports(model):
@@ -131,8 +133,8 @@ def throughput(args: argparse.Namespace) -> None:
                     1 if slow else args.repeats, warmup=not slow,
                 )
                 print(f"{size:4d} px  {architecture:20s} {name:22s} {args.images / seconds:9.3g} img/s", flush=True)
-                if name in CONTROLS:
-                    break  # controls ignore the model: one line is enough
+                if spec.control and name != "vessel-map-pooled":
+                    break  # controls ignore the model (but the pooled map's grid): one line is enough
 
 
 def main() -> None:
@@ -151,6 +153,7 @@ def main() -> None:
     t.add_argument("--images", type=int, default=4)
     t.add_argument("--repeats", type=int, default=2)
     t.add_argument("--architectures", nargs="+", default=["resnet18", "vit_small_patch16"])
+    t.add_argument("--explainers", nargs="+", default=None, help="default: every registered explainer")
     args = parser.parse_args()
     {"compare": compare, "throughput": throughput}[args.command](args)
 

@@ -1,6 +1,8 @@
 """ropbench: does the heatmap point where the disease is?
 
-Plugin authors need only ``from ropbench import hookimpl`` and :mod:`ropbench.specs`.
+Plugin authors write ``from ropbench import hookimpl`` and return specs from
+:mod:`ropbench.specs`; explainers find their helpers in :mod:`ropbench.explaining` and
+tests their kit in :mod:`ropbench.testing`. ``docs/plugins.md`` has every rule.
 """
 
 from ropbench.hookspecs import hookimpl

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ropbench.errors import RopbenchError
+
 
 __all__ = ["canonical_json", "content_key", "Cache", "CorruptCacheEntryError"]
 
@@ -45,21 +47,41 @@ def content_key(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("ascii")).hexdigest()
 
 
-class CorruptCacheEntryError(RuntimeError):
-    """A cache file exists but cannot be read."""
+class CorruptCacheEntryError(RopbenchError):
+    """A cache entry is missing or cannot be read. Stages that need it recompute it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cache entry {path} unreadable ({reason})")
 
 
 class Cache:
-    """Files under ``root/<stage>/<key[:2]>/<key><suffix>``."""
+    """Files under ``root/<namespace>/<key[:2]>/<key><suffix>``.
+
+    Namespaces: ``data``, ``models``, ``predictions``, ``heatmaps``, ``scores`` (one
+    metric's row), ``results`` (a finished task's record) and ``partial``.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    def path(self, stage: str, key: str, suffix: str) -> Path:
-        return self.root / stage / key[:2] / f"{key}{suffix}"
+    def path(self, namespace: str, key: str, suffix: str) -> Path:
+        return self.root / namespace / key[:2] / f"{key}{suffix}"
 
-    def has(self, stage: str, key: str, suffix: str) -> bool:
-        return self.path(stage, key, suffix).is_file()
+    def has(self, namespace: str, key: str, suffix: str) -> bool:
+        return self.path(namespace, key, suffix).is_file()
+
+    def digest(self, namespace: str, key: str, suffix: str) -> str:
+        """sha256 of an entry's bytes (OSError when it is missing)."""
+        hasher = hashlib.sha256()
+        with self.path(namespace, key, suffix).open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 22), b""):
+                hasher.update(block)
+        return hasher.hexdigest()
+
+    def remove(self, namespace: str, key: str, suffix: str) -> None:
+        self.path(namespace, key, suffix).unlink(missing_ok=True)
 
     def _write_atomic(self, target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,38 +96,38 @@ class Cache:
             Path(temporary).unlink(missing_ok=True)
             raise
 
-    def save_json(self, stage: str, key: str, value: Any) -> Path:
-        target = self.path(stage, key, ".json")
+    def save_json(self, namespace: str, key: str, value: Any, suffix: str = ".json") -> Path:
+        target = self.path(namespace, key, suffix)
         text = json.dumps(value, sort_keys=True, indent=1, allow_nan=True)
         self._write_atomic(target, text.encode("utf-8"))
         return target
 
-    def load_json(self, stage: str, key: str) -> Any:
-        target = self.path(stage, key, ".json")
+    def load_json(self, namespace: str, key: str, suffix: str = ".json") -> Any:
+        target = self.path(namespace, key, suffix)
         try:
             return json.loads(target.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CorruptCacheEntryError(target, "missing") from None
         except (OSError, ValueError) as error:
-            raise CorruptCacheEntryError(
-                f"cache entry {target} unreadable ({error}); delete it and rerun to recompute it"
-            ) from error
+            raise CorruptCacheEntryError(target, str(error)) from error
 
-    def save_tensors(self, stage: str, key: str, value: Any) -> Path:
+    def save_tensors(self, namespace: str, key: str, value: Any, suffix: str = ".pt") -> Path:
         """Any torch-serialisable structure of tensors, lists, dicts and scalars."""
         import torch  # here: results, leaderboards and reports never need torch
 
-        target = self.path(stage, key, ".pt")
+        target = self.path(namespace, key, suffix)
         buffer = io.BytesIO()
         torch.save(value, buffer)
         self._write_atomic(target, buffer.getvalue())
         return target
 
-    def load_tensors(self, stage: str, key: str) -> Any:
+    def load_tensors(self, namespace: str, key: str, suffix: str = ".pt") -> Any:
         import torch
 
-        target = self.path(stage, key, ".pt")
+        target = self.path(namespace, key, suffix)
+        if not target.is_file():
+            raise CorruptCacheEntryError(target, "missing")
         try:
             return torch.load(target, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many types for a damaged file
-            raise CorruptCacheEntryError(
-                f"cache entry {target} unreadable ({error}); delete it and rerun to recompute it"
-            ) from error
+            raise CorruptCacheEntryError(target, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error

@@ -14,12 +14,14 @@ from typing import Sequence
 import pandas as pd
 from tabulate import tabulate
 
+from ropbench.errors import RopbenchError
 from ropbench.leaderboard import format_mean_std, load_summary
 from ropbench.registry import natural_key
+from ropbench.regression import KEY, parse_bool, parse_mean
 
-__all__ = ["KEY", "COMPARISON_COLUMNS", "load_summary", "compare_summaries", "comparison_markdown"]
+__all__ = ["KEY", "COMPARISON_COLUMNS", "load_summary", "require_comparable", "compare_summaries",
+           "comparison_markdown"]
 
-KEY = ["generator", "architecture", "explainer", "metric"]
 COMPARISON_COLUMNS = KEY + ["higher_is_better", "mean_a", "std_a", "mean_b", "std_b", "delta", "change"]
 SAME = 1e-9  # deltas this small are float noise from rounding in the CSV, not a change
 
@@ -30,6 +32,24 @@ def _change(higher_is_better: bool, delta: float) -> str:
     if abs(delta) <= SAME:
         return "same"
     return "better" if (delta > 0) == bool(higher_is_better) else "worse"
+
+
+def require_comparable(summary: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``summary`` with ``mean`` as floats and ``higher_is_better`` as bools, or an error
+    naming ``source`` and the row (its CSV line) holding text where a number or a
+    direction belongs. A blank mean stays NaN: comparing shows it as missing."""
+    means, directions = [], []
+    for position, (mean, higher) in enumerate(zip(summary["mean"], summary["higher_is_better"])):
+        value, direction = parse_mean(mean), parse_bool(higher)
+        where = f"{source} row {position + 2}"
+        if value is None:
+            raise RopbenchError(f"{where}: mean: expected a number, got {mean!r}")
+        if direction is None:
+            raise RopbenchError(f"{where}: higher_is_better: expected true or false, got {higher!r}")
+        means.append(value)
+        directions.append(direction)
+    return summary.assign(mean=pd.Series(means, index=summary.index, dtype="float64"),
+                          higher_is_better=pd.Series(directions, index=summary.index, dtype=bool))
 
 
 def compare_summaries(a: pd.DataFrame, b: pd.DataFrame, metric_globs: Sequence[str] = ("*",)) -> pd.DataFrame:

@@ -1,35 +1,54 @@
-"""Leaderboards: results summarised over seeds (mean ± std), ranked, as markdown or CSV."""
+"""Leaderboards: results summarised over seeds (mean ± std), laid out as boards that lead
+with what survives the vessel prior, as markdown or CSV.
+
+The board layout (which tables, control rows, the verdict) lives in
+:mod:`ropbench.report.boards`, shared with the HTML report; this module summarises and
+writes markdown.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 from tabulate import tabulate
 
 from ropbench.registry import natural_key
+from ropbench.report.boards import BoardData, BoardTable, format_mean_std, generator_board, threshold_tables
+from ropbench.report.controls import Controls
+from ropbench.report.verdict import VERDICT_HEADER, prior_verdicts
+from ropbench.report.study import STUDY_INTRO, protocol_note, study_tables
 
 __all__ = [
-    "SUMMARY_COLUMNS", "summarise", "load_summary", "leaderboard_markdown", "format_mean_std", "kind_table",
-    "ranking_metric", "study_percentiles", "study_table", "original_study_markdown",
+    "SUMMARY_COLUMNS", "DEFAULT_RANKING", "READING_GUIDE", "summarise", "load_summary", "board_data",
+    "leaderboard_markdown", "markdown_table", "format_mean_std", "run_leaderboard_markdown", "preamble",
 ]
+
+# Which metric ranks each kind's explanations (the first present). Localization leads with
+# the prior-controlled metrics; relevance-mass ranks a suite that has none of them.
+DEFAULT_RANKING = ("accuracy", "vessel-auroc", "segment-auroc", "relevance-mass", "percentile-precision@90",
+                   "deletion-auc")
 
 GROUP = ["generator", "architecture", "explainer", "metric", "kind", "higher_is_better"]
 SUMMARY_COLUMNS = GROUP + ["mean", "std", "n_seeds", "chance", "n_images"]
-KIND_TITLES = {
-    "classification": "Classification (test set)",
-    "localization": "Localization (ROP test images; chance = a uniformly random heatmap)",
-    "faithfulness": "Faithfulness",
-    "sanity": "Sanity checks",
-}
+
+READING_GUIDE = (
+    "↑ higher is better, ↓ lower is better; chance = the expected score of a uniformly random map (or "
+    "classifier). Rows marked (control) are references: listed after the explanations, never ranked among "
+    f"them. \"{VERDICT_HEADER}\": yes when, in every seed, the bootstrap 95% CI lower bound of prior-skill "
+    "is above 0 or that of vessel-auroc above 0.5; n/a without a CI of either."
+)
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample std (ddof=1; empty for one seed) of each metric over seeds."""
+def summarise(table: pd.DataFrame, controls: Controls | None = None) -> pd.DataFrame:
+    """Mean and sample std (ddof=1; empty for one seed) of each metric over seeds.
+
+    With ``controls``, a last column ``control`` (bool) marks control explainers and
+    control classifiers, so a CSV reader can tell references from entries.
+    """
     if table.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        return pd.DataFrame(columns=SUMMARY_COLUMNS + (["control"] if controls is not None else []))
     grouped = table.groupby(GROUP, sort=False, dropna=False)
     summary = grouped.agg(
         mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
@@ -37,20 +56,21 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     order = sorted(range(len(summary)), key=lambda i: tuple(
         tuple(natural_key(str(summary.iloc[i][c]))) for c in GROUP[:4]))
-    return summary.iloc[order].reset_index(drop=True)[SUMMARY_COLUMNS]
+    summary = summary.iloc[order].reset_index(drop=True)[SUMMARY_COLUMNS]
+    if controls is not None:
+        summary["control"] = [controls.is_control_explainer(str(e)) or controls.is_control_architecture(str(a))
+                              for a, e in zip(summary["architecture"], summary["explainer"])]
+    return summary
 
 
 def load_summary(path: Path) -> pd.DataFrame:
     """A leaderboard summary from a run directory (its results.csv) or a leaderboard CSV."""
     from ropbench.errors import RopbenchError
-    from ropbench.results import read_table  # here: results pulls in the planner and torch
+    from ropbench.rundir import RunDir
 
     path = Path(path)
     if path.is_dir():
-        results = path / "results.csv"
-        if not results.is_file():
-            raise RopbenchError(f"{path} is not a run directory: {results} not found")
-        return summarise(read_table(results))
+        return RunDir.open(path).summary
     if path.is_file():
         try:
             summary = pd.read_csv(path)
@@ -66,122 +86,101 @@ def load_summary(path: Path) -> pd.DataFrame:
     raise RopbenchError(f"{path} not found")
 
 
-def format_mean_std(mean: float, std: float, digits: int = 3) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+def board_data(table: pd.DataFrame, manifest: Mapping[str, Any]) -> BoardData:
+    """Everything a run's boards need: the summary, the per-seed verdicts, the controls."""
+    return BoardData(summarise(table), prior_verdicts(table), Controls.from_manifest(manifest), manifest)
 
 
-def kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of one generator's table of ``kind``, best first by ``rank_by``.
-
-    Headers carry the direction arrow and the chance level; cells are mean ± std.
-    """
-    rows_of_kind = summary[summary["kind"] == kind]
-    metrics = sorted(rows_of_kind["metric"].unique(), key=natural_key)
-    index = ["architecture"] if kind == "classification" else ["architecture", "explainer"]
-    headers = list(index)
-    for metric in metrics:
-        chance = rows_of_kind[rows_of_kind["metric"] == metric]["chance"].mean()
-        arrow = "↑" if bool(rows_of_kind[rows_of_kind["metric"] == metric]["higher_is_better"].iloc[0]) else "↓"
-        headers.append(f"{metric} {arrow}" + ("" if math.isnan(chance) else f" (chance {chance:.3f})"))
-    entries = []
-    for keys, group in rows_of_kind.groupby(index, sort=False):
-        keys = keys if isinstance(keys, tuple) else (keys,)
-        by_metric = {r.metric: r for r in group.itertuples()}
-        cells = [format_mean_std(by_metric[m].mean, by_metric[m].std) if m in by_metric else "" for m in metrics]
-        sort_value = by_metric[rank_by].mean if rank_by in by_metric else float("nan")
-        direction = by_metric[rank_by].higher_is_better if rank_by in by_metric else True
-        entries.append((list(keys) + cells, sort_value, direction))
-    if rank_by is not None and rank_by in metrics:
-        # Direction-aware: best first; rows without the metric last.
-        entries.sort(key=lambda e: (math.isnan(e[1]), -e[1] if e[2] else e[1]))
-    return headers, [e[0] for e in entries]
+def markdown_table(table: BoardTable) -> str:
+    """A board table as a GitHub markdown table: labels left, scores right."""
+    rows = [list(row.labels) + list(row.cells) for row in table.rows]
+    align = ["left"] * table.labels + ["left" if h == VERDICT_HEADER else "right"
+                                       for h in table.headers[table.labels:]]
+    # No number parsing (tabulate would print a one-seed 0.040 as 0.04).
+    return tabulate(rows, headers=list(table.headers), tablefmt="github", disable_numparse=True, colalign=align)
 
 
-def ranking_metric(summary: pd.DataFrame, kind: str, rank_by: Iterable[str]) -> str | None:
-    """The first metric of ``rank_by`` that ``summary`` has for ``kind``."""
-    present = set(summary[summary["kind"] == kind]["metric"])
-    return next((m for m in rank_by if m in present), None)
+def _tables_markdown(tables: list[BoardTable]) -> list[str]:
+    lines: list[str] = []
+    for table in tables:
+        lines += [f"### {table.title}", ""]
+        for note in table.notes:
+            lines += [note, ""]
+        lines += [markdown_table(table), ""]
+    return lines
 
 
-# The original study's table: percentile-threshold precision / recall in percent.
-STUDY_PRECISION = "percentile-precision@"
-STUDY_RECALL = "percentile-recall@"
+def _study_markdown(data: BoardData) -> list[str]:
+    tables = study_tables(data)
+    if not tables:
+        return []
+    lines = ["## Original study format", "", STUDY_INTRO, "", protocol_note(data.manifest, tables), ""]
+    for table in tables:
+        lines += [f"### {table.title}", "",
+                  tabulate([list(r) for r in table.rows], headers=list(table.headers), tablefmt="github",
+                           disable_numparse=True, colalign=["right"] * len(table.headers)), ""]
+    return lines
 
 
-def study_percentiles(summary: pd.DataFrame) -> list[str]:
-    """The percentiles p with a ``percentile-precision@p`` or ``percentile-recall@p`` row."""
-    names = summary["metric"].astype(str)
-    found = {n.split("@", 1)[1] for n in names if n.startswith((STUDY_PRECISION, STUDY_RECALL))}
-    return sorted(found, key=natural_key)
-
-
-def _percent(row: pd.Series | None) -> str:
-    if row is None:
-        return "n/a"
-    return format_mean_std(100 * row["mean"], 100 * row["std"], digits=2)
-
-
-def study_table(summary: pd.DataFrame, generator: str, architecture: str, explainer: str) -> list[list[str]]:
-    """Rows ``[p, "precision / recall"]`` (percent, mean ± std over seeds) of one
-    (generator, architecture, explainer), as in the original study's table."""
-    chosen = summary[(summary["generator"] == generator) & (summary["architecture"] == architecture)
-                     & (summary["explainer"] == explainer)]
-    by_metric = {str(r["metric"]): r for _, r in chosen.iterrows()}
-    return [[p, f"{_percent(by_metric.get(STUDY_PRECISION + p))} / {_percent(by_metric.get(STUDY_RECALL + p))}"]
-            for p in study_percentiles(chosen)]
-
-
-def original_study_markdown(summary: pd.DataFrame) -> str:
-    """The "Original study format" section: one table per (generator, architecture,
-    explainer) that has percentile precision / recall metrics; empty when none has."""
-    triples = summary[summary["metric"].astype(str).str.startswith((STUDY_PRECISION, STUDY_RECALL))]
-    triples = triples[["generator", "architecture", "explainer"]].drop_duplicates()
-    if triples.empty:
-        return ""
-    lines = ["## Original study format", "",
-             "Heatmap thresholded at its p-th percentile; precision = share of the top pixels inside "
-             "the ground truth, recall = share of the ground truth they cover (percent, mean ± std "
-             "over seeds).", ""]
-    for generator, architecture, explainer in sorted(
-            triples.itertuples(index=False), key=lambda t: tuple(tuple(natural_key(str(v))) for v in t)):
-        rows = study_table(summary, generator, architecture, explainer)
-        lines += [f"### {generator} / {architecture} / {explainer}", "",
-                  tabulate(rows, headers=["p", "precision / recall (%)"], tablefmt="github",
-                           disable_numparse=True, colalign=["right", "right"]), ""]
-    return "\n".join(lines)
-
-
-def _kind_table(summary: pd.DataFrame, kind: str, rank_by: str | None) -> str:
-    headers, rows = kind_table(summary, kind, rank_by)
-    labels = 1 if kind == "classification" else 2
-    # No number parsing (tabulate would print a one-seed 0.040 as 0.04); scores right-aligned.
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True,
-                    colalign=["left"] * labels + ["right"] * (len(headers) - labels))
-
-
-def leaderboard_markdown(summary: pd.DataFrame, *, title: str, rank_by: Iterable[str] = (),
+def leaderboard_markdown(data: BoardData | pd.DataFrame, *, title: str, rank_by: Iterable[str] = (),
                          preamble: str = "") -> str:
-    """One section per generator and metric kind; ``rank_by`` names the ranking metric of
-    each kind (the first that is present), otherwise rows keep plan order. When
-    percentile precision / recall metrics are present, an "Original study format"
-    section follows with one table per (generator, architecture, explainer)."""
+    """The boards of a run as markdown: per generator the classification, localization
+    (headline, whole-image, ...), faithfulness and sanity tables; then the percentile
+    threshold tables and the "Original study format" section. ``data`` may be a bare
+    summary (no verdicts; controls recognised by their plugin names)."""
+    if isinstance(data, pd.DataFrame):
+        data = BoardData(data)
     rank_by = list(rank_by)
     lines = [f"# {title}", ""]
     if preamble:
         lines += [preamble, ""]
-    for generator in sorted(summary["generator"].unique(), key=natural_key):
-        lines += [f"## {generator}", ""]
-        of_generator = summary[summary["generator"] == generator]
-        for kind, heading in KIND_TITLES.items():
-            if (of_generator["kind"] == kind).any():
-                ranking = ranking_metric(of_generator, kind, rank_by)
-                note = f" — ranked by {ranking}" if ranking else ""
-                lines += [f"### {heading}{note}", "", _kind_table(of_generator, kind, ranking), ""]
-    study = original_study_markdown(summary)
-    if study:
-        lines += [study, ""]
+    lines += [READING_GUIDE, ""]
+    for generator in data.generators:
+        lines += [f"## {generator}", "", *_tables_markdown(generator_board(data, generator, rank_by))]
+    thresholds = [t for g in data.generators for t in threshold_tables(data, g, rank_by)]
+    if thresholds:
+        lines += ["## Percentile thresholds", "",
+                  "All-pixel (`percentile-*`) and the study's vessel-weighted (`study-*`) scores at the map's "
+                  "p-th percentile, one column per p.", "", *_tables_markdown(thresholds)]
+    lines += _study_markdown(data)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _regenerate_command(manifest: Mapping[str, Any]) -> str:
+    """The command that reproduces a run: a shipped suite by name, else its file."""
+    from ropbench.suite import shipped_suites
+
+    name = manifest.get("suite", {}).get("name", "?")
+    suite_file = manifest.get("suite_file", {}).get("file", "")
+    shipped = shipped_suites().get(name)
+    if shipped is not None and suite_file and Path(suite_file).resolve() == shipped.resolve():
+        return f"ropbench run --suite {name}"
+    return f"ropbench run --suite {suite_file or name}"
+
+
+def preamble(manifest: Mapping[str, Any]) -> str:
+    """What a run's leaderboard is: suite, seeds, size, version, how to regenerate it, and
+    whether the run was interrupted (then the numbers are partial)."""
+    suite = manifest.get("suite", {})
+    seeds = ", ".join(str(s) for s in manifest.get("seeds", []))
+    text = (
+        f"Suite `{suite.get('name', '?')}` ({suite.get('description', '')}); "
+        f"seeds {seeds}; image size {suite.get('image_size', '?')} px; "
+        f"ropbench {manifest.get('ropbench_version', '?')}. "
+        "Cells show mean ± std over seeds (std omitted for one seed). "
+        f"Regenerate with `{_regenerate_command(manifest)}`."
+    )
+    for label, reason in (manifest.get("unavailable_architectures") or {}).items():
+        text += f" Not run: `{label}`: {reason}."
+    if manifest.get("interrupted"):
+        text = ("**PARTIAL: this run was interrupted; cells missing seeds or tasks show what finished.** "
+                + text)
+    return text
+
+
+def run_leaderboard_markdown(table: pd.DataFrame, manifest: Mapping[str, Any],
+                             rank_by: Iterable[str] = DEFAULT_RANKING) -> str:
+    """The leaderboard of a run, as its ``leaderboard.md`` and ``ropbench leaderboard`` print it."""
+    title = f"ropbench leaderboard: {manifest.get('suite', {}).get('name', 'run')}"
+    return leaderboard_markdown(board_data(table, manifest), title=title, rank_by=rank_by,
+                                preamble=preamble(manifest))

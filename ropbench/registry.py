@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import traceback
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Generic, Iterable, Iterator, TypeVar, get_args
 
 import pluggy
 
-from ropbench.errors import DuplicateNameError, RopbenchError, UnknownNameError
-from ropbench.pluginmanager import LoadedPlugin, create_plugin_manager
+from ropbench.errors import DuplicateNameError, RopbenchError, UnknownNameError, did_you_mean
+from ropbench.pluginmanager import BrokenPlugin, LoadedPlugin, create_plugin_manager
 from ropbench.specs import (
     ArchitectureSpec,
     ExecutorSpec,
     ExplainerSpec,
     GeneratorSpec,
+    MetricKind,
     MetricSpec,
     ReporterSpec,
 )
 
-__all__ = ["Registry", "SpecTable", "natural_key", "FAMILIES", "get_registry"]
+__all__ = ["Registry", "SpecTable", "natural_key", "FAMILIES", "get_registry", "activated"]
 
 S = TypeVar("S")
 
@@ -58,6 +60,7 @@ class SpecTable(Generic[S]):
     family: str
     specs: dict[str, S] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
+    replaced: dict[str, str] = field(default_factory=dict)  # name -> plugin whose spec was replaced
 
     def __contains__(self, name: object) -> bool:
         return name in self.specs
@@ -104,40 +107,74 @@ class SpecTable(Generic[S]):
         return list(chosen.values())
 
 
-class Registry:
-    """All registered plugins and their specs."""
+_CHOICES = {
+    ("metric", "kind"): get_args(MetricKind),
+    ("generator", "source"): ("synthetic", "dataset"),
+}
 
-    def __init__(self, manager: pluggy.PluginManager, plugins: list[LoadedPlugin]) -> None:
-        self.manager = manager
+
+def _check_spec(family: str, spec: object, provider: str) -> None:
+    """Fields whose value must be one of a fixed set (a misspelt metric kind would otherwise
+    drop the metric from every leaderboard without a word)."""
+    for (kind_family, field_name), allowed in _CHOICES.items():
+        value = getattr(spec, field_name, None)
+        if family == kind_family and value not in allowed:
+            raise RegistrationError(
+                f"plugin {provider!r} registers {family} {getattr(spec, 'name', '?')!r} with {field_name} "
+                f"{value!r}; expected one of {', '.join(allowed)} ({did_you_mean(str(value), allowed)})"
+            )
+
+
+class Registry:
+    """All registered plugins and their specs; the only code that calls ``pm.hook``."""
+
+    def __init__(self, manager: pluggy.PluginManager, plugins: list[LoadedPlugin],
+                 broken: list[BrokenPlugin] | None = None) -> None:
+        self._manager = manager
         self.plugins = plugins
+        self.broken = list(broken or [])
 
     @classmethod
     def load(cls, **kwargs: object) -> "Registry":
-        manager, plugins = create_plugin_manager(**kwargs)  # type: ignore[arg-type]
-        return cls(manager, plugins)
+        """Built-ins and entry points (see :func:`ropbench.pluginmanager.create_plugin_manager`)."""
+        manager, plugins, broken = create_plugin_manager(**kwargs)  # type: ignore[arg-type]
+        return cls(manager, plugins, broken)
 
     def _collect(self, family: str) -> SpecTable:
+        """One family's specs, through ``pm.hook`` (so tryfirst, trylast and wrappers
+        apply). A spec may replace a same-named one only when it says ``replaces=True``;
+        any other repeated name is an error naming both plugins."""
         hook_name, spec_type = FAMILIES[family]
         table: SpecTable = SpecTable(family)
-        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
-            try:
-                specs = impl.function() or []
-            except Exception as error:
-                raise RegistrationError(
-                    f"plugin {impl.plugin_name!r} raised in {hook_name}:\n{traceback.format_exc()}"
-                ) from error
-            for spec in specs:
+        replacing: dict[str, str] = {}
+        for specs in getattr(self._manager.hook, hook_name)():
+            for spec in specs or []:
                 if not isinstance(spec, spec_type):
                     raise RegistrationError(
-                        f"plugin {impl.plugin_name!r} returned {type(spec).__name__} from "
+                        f"plugin {getattr(spec, 'plugin', '') or '?'!r} returned {type(spec).__name__} from "
                         f"{hook_name}; expected {spec_type.__name__}"
                     )
-                if spec.name in table.specs:
-                    raise DuplicateNameError(
-                        family, spec.name, table.providers[spec.name], impl.plugin_name
-                    )
-                table.specs[spec.name] = spec
-                table.providers[spec.name] = impl.plugin_name
+                provider = spec.plugin or "?"
+                _check_spec(family, spec, provider)
+                existing = table.specs.get(spec.name)
+                if existing is None:
+                    table.specs[spec.name] = spec
+                    table.providers[spec.name] = provider
+                    if spec.replaces:
+                        replacing[spec.name] = provider
+                elif spec.replaces != existing.replaces:
+                    if spec.replaces:
+                        table.specs[spec.name] = spec
+                        table.providers[spec.name] = provider
+                    table.replaced[spec.name] = existing.plugin if spec.replaces else provider
+                    replacing.pop(spec.name, None)
+                else:
+                    raise DuplicateNameError(family, spec.name, table.providers[spec.name], provider)
+        for name, provider in replacing.items():
+            raise RegistrationError(
+                f"plugin {provider!r} registers {family} {name!r} with replaces=True, but no other plugin "
+                f"registers a {family} called {name!r}; drop replaces=True or fix the name"
+            )
         return table
 
     @cached_property
@@ -171,21 +208,38 @@ class Registry:
         return getattr(self, family + "s")
 
     def hooks_of(self, plugin_name: str) -> list[str]:
-        plugin = self.manager.get_plugin(plugin_name)
-        return sorted(
-            caller.name for caller in (self.manager.get_hookcallers(plugin) or [])
-        )
+        """The hooks a registered plugin implements."""
+        plugin = self._manager.get_plugin(plugin_name)
+        return sorted(caller.name for caller in (self._manager.get_hookcallers(plugin) or []))
 
     def notify_task_finished(self, stage: str, label: str, status: str, info: dict) -> None:
-        self.manager.hook.ropbench_task_finished(stage=stage, label=label, status=status, info=info)
+        """Fire ``ropbench_task_finished`` (observers' return values are ignored)."""
+        self._manager.hook.ropbench_task_finished(stage=stage, label=label, status=status, info=info)
 
 
 _DEFAULT: Registry | None = None
 
 
 def get_registry() -> Registry:
-    """The process-wide registry, loaded on first use."""
+    """The process-wide registry, loaded on first use; plugins that could not load are
+    named once on stderr."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = Registry.load()
+        for plugin in _DEFAULT.broken:
+            print(f"ropbench: warning: {plugin.warning()}", file=sys.stderr)
     return _DEFAULT
+
+
+@contextmanager
+def activated(registry: Registry) -> Iterator[Registry]:
+    """Make ``registry`` the process-wide one inside the block (the runner does this for
+    the registry it was given, so in-process stages see in-process plugins; executors in
+    other processes load the installed plugins)."""
+    global _DEFAULT
+    previous = _DEFAULT
+    _DEFAULT = registry
+    try:
+        yield registry
+    finally:
+        _DEFAULT = previous

@@ -1,39 +1,44 @@
-"""Frozen spec objects that plugins return from the ``ropbench_register_*`` hooks.
+"""Frozen spec objects that plugins return from the ``ropbench_register_*`` hooks, and
+the values the harness hands to them.
 
 A spec is a name, a version, default parameters and the callables that do the work.
 The core never imports a plugin module directly: it only sees these objects.
 Everything a spec's ``params`` holds must be JSON-serialisable, because parameters are
-part of every cache key.
+part of every cache key (except the ``execution_params``, which change speed only).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Literal, Mapping, Sequence, TypeVar
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from ropbench.executing import ExecutionReport, Task, TaskRuntime, ProgressSink
+    from ropbench.executing import ExecutionReport
 
 __all__ = [
     "Family",
     "MetricKind",
     "RetinaBatch",
+    "StretchInterventions",
+    "PluginSpec",
     "GeneratorSpec",
     "ArchitectureSpec",
     "ExplainContext",
     "ExplainerSpec",
-    "ScoringInputs",
+    "SharedPasses",
+    "ScoringContext",
     "MetricSpec",
     "ExecutorSpec",
     "ReporterSpec",
     "Spec",
 ]
 
-Family = Literal["cnn", "vit"]
+Family = Literal["cnn", "vit", "probe"]
 MetricKind = Literal["classification", "localization", "faithfulness", "sanity"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,10 @@ class RetinaBatch:
 
     ``masks`` is the tortuous *region* (tortuous vessel pixels dilated by a margin of
     1/60 of the image side) and is empty for healthy images. ``tortuous_vessels`` is the
-    tortuous vessel pixels only. ``vessels`` is the vessel coverage map in [0, 1].
-    ``metadata`` holds one JSON-serialisable dict per image (tortuosity indices,
-    severity, ...).
+    tortuous vessel pixels only. ``vessels`` is the vessel plane in [0, 1] (coverage for
+    the synthetic generators, the red channel for the seed format). ``metadata`` holds
+    one JSON-serialisable dict per image (tortuosity indices, severity, and ``source``:
+    where the image came from, e.g. a file name relative to a dataset's root).
     """
 
     images: torch.Tensor  # uint8 [N, 3, H, W]
@@ -94,139 +100,252 @@ class RetinaBatch:
 
 
 @dataclass(frozen=True)
-class GeneratorSpec:
+class StretchInterventions:
+    """One ROP image re-rendered once per tortuous stretch, that stretch straightened.
+
+    ``images`` uint8 [S, 3, H, W]: image s has stretch s (only) replaced by a straight
+    path of the same endpoints; ``changed`` bool [S, H, W]: the pixels that differ from
+    the original image; ``stretches`` bool [S, H, W]: the original stretch's own vessel
+    pixels (where a heatmap's heat on the stretch is read).
+    """
+
+    images: torch.Tensor
+    changed: torch.Tensor
+    stretches: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginSpec:
+    """What every spec has.
+
+    :param name: the registered name (unique in its family).
+    :param version: bump it whenever the spec's output changes: it is in every cache key.
+    :param params: default parameters; a suite may override any of them.
+    :param description: one line for ``ropbench list``.
+    :param execution_params: names in ``params`` that change speed or memory, never the
+        output (chunk and batch sizes); they are left out of cache keys, and the kits'
+        batch-invariance tests hold the spec to that promise.
+    :param replaces: set on a third-party spec meant to replace a registered spec of the
+        same name (a built-in, say); without it a second spec of a name is an error.
+    :param plugin: the plugin that registered the spec; filled in by the registry.
+    """
+
+    name: str
+    version: str = "1"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    execution_params: frozenset[str] = frozenset()
+    replaces: bool = False
+    plugin: str = field(default="", compare=False)
+
+    def identity_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` without the execution-only ones: what a cache key may hash."""
+        return {k: v for k, v in params.items() if k not in self.execution_params}
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeneratorSpec(PluginSpec):
     """A source of retinas: a synthetic generator or a dataset loader.
 
     ``generate(n, size, seed, start=0, **params) -> RetinaBatch`` returns images
     ``start .. start+n-1``; image i must depend only on (name, version, params, seed, i)
     so that datasets are prefixes of each other and chunks can be made in any order.
+    A synthetic generator's image i is ROP iff i is odd.
+
+    :param source: ``synthetic`` (endless, seeded) or ``dataset`` (files on disk).
+    :param fingerprint: datasets: ``fingerprint(**params) -> str`` names the current
+        contents of the files behind ``params`` (part of the data stage's cache key, so
+        an edited dataset is read again).
+    :param writer: datasets: ``writer(out_dir) -> DatasetWriter`` writes batches in the
+        format this loader reads (``ropbench generate --format``).
+    :param straighten: synthetic generators that can intervene:
+        ``straighten(index, size, seed, **params) -> StretchInterventions | None``, every
+        tortuous stretch of image ``index`` straightened in turn (None for a healthy image).
     """
 
-    name: str
     generate: Callable[..., RetinaBatch]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
-    kind: Literal["synthetic", "dataset"] = "synthetic"
+    source: Literal["synthetic", "dataset"] = "synthetic"
+    fingerprint: Callable[..., str] | None = None
+    writer: Callable[..., Any] | None = None
+    straighten: Callable[..., StretchInterventions | None] | None = None
 
 
-@dataclass(frozen=True)
-class ArchitectureSpec:
+@dataclass(frozen=True, kw_only=True)
+class ArchitectureSpec(PluginSpec):
     """A classifier. ``build(num_classes, image_size, **params) -> nn.Module``.
 
     The built module takes float32 [N, 3, H, W] normalised as by
     :func:`ropbench.imaging.to_model_input` and returns logits [N, num_classes]. It must
     carry a :class:`ropbench.modelinfo.ModelInfo` (see ``attach_model_info``) telling
-    explainers its target layer, token grid and prefix tokens.
+    explainers its family, target layer, token grid and prefix tokens; the family the
+    explainers go by is that ModelInfo's.
+
+    ``fit(model, train, val, seed) -> dict`` replaces gradient training for models that
+    are fitted otherwise (the tortuosity-blind ``shortcut-probe``): it fits ``model`` in
+    place and returns JSON-able training notes. Without it the harness's training loop
+    trains the model. A model whose ModelInfo family is ``probe`` gets no explainers.
     """
 
-    name: str
-    family: Family
     build: Callable[..., "nn.Module"]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
+    fit: Callable[..., Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
 class ExplainContext:
     """What the harness knows about the images being explained besides the pixels.
 
-    ``seed`` is the explainer's recorded seed (draw all randomness from it); ``vessels``
-    is the vessel map [N, H, W] of these images (used by the vessel-map control).
+    ``seed`` is the explainer's recorded seed (draw all randomness from it). The planes
+    are those of the same images, row for row: ``vessels`` float [N, H, W] (the
+    vessel-map controls), ``masks`` bool [N, H, W] the localization target and
+    ``tortuous_vessels`` bool [N, H, W] (the oracle control). Ground truth is for
+    controls only: an explainer that reads it is not explaining the model.
     """
 
     seed: int
     vessels: "torch.Tensor | None" = None
+    masks: "torch.Tensor | None" = None
+    tortuous_vessels: "torch.Tensor | None" = None
 
 
-@dataclass(frozen=True)
-class ExplainerSpec:
+@dataclass(frozen=True, kw_only=True)
+class ExplainerSpec(PluginSpec):
     """A heatmap method.
 
     ``supports(model) -> bool`` says whether it applies to a built model.
     ``explain(model, images, targets, context, **params) -> float32 [N, H, W]`` at input
     resolution, raw values (no per-image min-max), batched, on the model's device.
     ``images`` are model inputs (float32 [N, 3, H, W]); ``targets`` int64 [N] classes.
+    ``control`` marks reference maps that do not explain the model (random, vessel
+    map, oracle): boards show them as controls.
     """
 
-    name: str
     explain: Callable[..., "torch.Tensor"]
     supports: Callable[["nn.Module"], bool]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
+    control: bool = False
 
 
-@dataclass(frozen=True)
-class ScoringInputs:
-    """Everything a metric may read. Fields a stage does not have are None.
+class SharedPasses:
+    """Expensive passes several metrics share, computed once per scoring context.
 
-    Classification metrics get every test image (``heatmaps`` is None). Localization,
-    faithfulness and sanity metrics get the explained images: ROP test images with a
-    non-empty target mask, explained for ``targets``.
+    ``get(key, compute)`` returns ``compute()``'s value for ``key``, computing it the
+    first time: a deletion curve, a randomisation cascade, a ranking. Keys are explicit
+    (a name and the parameters the pass depends on), never object identities.
     """
 
-    labels: "torch.Tensor"  # int64 [N]
-    probabilities: "torch.Tensor"  # float32 [N, C]
-    seed: int
-    heatmaps: "torch.Tensor | None" = None  # float32 [N, H, W]
-    masks: "torch.Tensor | None" = None  # bool [N, H, W]: the selected localization target
-    images: "torch.Tensor | None" = None  # float32 model inputs [N, 3, H, W]
-    targets: "torch.Tensor | None" = None  # int64 [N]
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._values
+
+
+@dataclass(frozen=True, eq=False)
+class ScoringContext:
+    """Everything the metrics of one scoring step may read; fields a step lacks are None.
+
+    A classification step (one per trained model) has every test image: ``labels`` and
+    ``probabilities``. A heatmap step (one per model and explainer) has the explained
+    images, ROP test images with a non-empty localization target, and the planes:
+
+    - ``heatmaps`` float32 [N, H, W], the explainer's raw maps;
+    - ``masks`` bool [N, H, W], the suite's localization target (``region_masks`` or
+      ``tortuous_vessels``); ``region_masks`` the tortuous region; ``tortuous_vessels``
+      the tortuous vessel pixels; ``vessels`` float32 [N, H, W] the vessel plane in [0, 1];
+      ``vessel_segments`` int32 [N, H, W], the vessel segment (skeleton branch) each
+      vessel pixel belongs to, 0 off vessels (see :mod:`ropbench.vessels`);
+    - ``images`` float32 model inputs [N, 3, H, W], ``targets`` int64 [N], ``model``;
+    - ``reexplain(model, images, targets, rows)``: the same explainer and parameters on
+      other images, batched and seeded as the explain stage does; ``rows`` int64 says
+      which explained image each of ``images`` derives from (its side data is used);
+    - ``build_fresh_model()``: a fresh untrained copy of the architecture;
+    - ``straighten(row)``: :class:`StretchInterventions` of explained image ``row``
+      where the generator can intervene, else None;
+    - ``image_ids``: where each image came from (its ``source``);
+    - ``shared``: :class:`SharedPasses` for passes several metrics share.
+
+    The metric's seed is not here: ``compute(context, seed, **params)`` receives it.
+    """
+
+    labels: "torch.Tensor"
+    probabilities: "torch.Tensor"
+    heatmaps: "torch.Tensor | None" = None
+    masks: "torch.Tensor | None" = None
+    region_masks: "torch.Tensor | None" = None
+    tortuous_vessels: "torch.Tensor | None" = None
+    vessels: "torch.Tensor | None" = None
+    vessel_segments: "torch.Tensor | None" = None
+    images: "torch.Tensor | None" = None
+    targets: "torch.Tensor | None" = None
     model: "nn.Module | None" = None
-    # Re-explains images with the same explainer and parameters (sanity checks).
-    explain: "Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None" = None
-    # Builds a fresh, untrained copy of the architecture (sanity checks).
-    build_model: "Callable[[], nn.Module] | None" = None
+    reexplain: "Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None" = None
+    build_fresh_model: "Callable[[], nn.Module] | None" = None
+    straighten: "Callable[[int], StretchInterventions | None] | None" = None
+    image_ids: tuple[str, ...] = ()
+    shared: SharedPasses = field(default_factory=SharedPasses)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def require(self, *names: str) -> tuple[Any, ...]:
+        """The named fields, or a ValueError naming the first one this step lacks."""
+        values = []
+        for name in names:
+            value = getattr(self, name)
+            if value is None:
+                raise ValueError(f"this metric needs ScoringContext.{name}, which this scoring step lacks")
+            values.append(value)
+        return tuple(values)
 
 
-@dataclass(frozen=True)
-class MetricSpec:
-    """A score. ``compute(inputs, **params)`` returns float per-image values [N]
-    (NaN where an image is not scored) or a 0-d tensor for dataset-level metrics.
+@dataclass(frozen=True, kw_only=True)
+class MetricSpec(PluginSpec):
+    """A score. ``compute(context, seed, **params)`` returns float per-image values [N]
+    (NaN where an image is not scored) or a 0-d tensor for dataset-level metrics
+    (classification metrics are dataset-level). ``seed`` is the metric's own recorded
+    seed: draw every random number from it.
 
-    ``chance(inputs, **params)`` returns the expected score of a uniformly random
-    heatmap, in the same shape, where such a level exists.
+    ``chance(context, seed, **params)`` returns the expected score of a uniformly random
+    heatmap (classification: of a coin-flip classifier), in the same shape, where such a
+    level exists. ``bounds`` is the range every value must lie in (None: unbounded); the
+    harness rejects values outside it.
     """
 
-    name: str
     kind: MetricKind
     higher_is_better: bool
     compute: Callable[..., "torch.Tensor"]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
     chance: "Callable[..., torch.Tensor] | None" = None
-    description: str = ""
+    bounds: tuple[float, float] | None = (0.0, 1.0)
 
 
-@dataclass(frozen=True)
-class ExecutorSpec:
+@dataclass(frozen=True, kw_only=True)
+class ExecutorSpec(PluginSpec):
     """Runs the stage graph. ``run(tasks, runtime, progress, **options) -> ExecutionReport``.
 
     ``tasks`` are topologically ordered; ``runtime.execute(task)`` does one task and is
-    picklable so that it can run in another process or on another machine.
+    picklable so that it can run in another process or on another machine. ``params``
+    are the options the executor accepts with their defaults (``ropbench run
+    --option NAME=VALUE``); any other option is an error.
     """
 
-    name: str
     run: Callable[..., "ExecutionReport"]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
 
 
-@dataclass(frozen=True)
-class ReporterSpec:
-    """Writes something from a finished run. ``write(run_dir, table, manifest) -> list[Path]``.
-
-    ``table`` is the tidy results DataFrame (see :mod:`ropbench.results`).
+@dataclass(frozen=True, kw_only=True)
+class ReporterSpec(PluginSpec):
+    """Writes something from a finished run. ``write(run_dir, table, manifest, **params)
+    -> list[Path]``. ``table`` is the tidy results DataFrame (see :mod:`ropbench.results`);
+    ``params`` come from the suite's ``reporters`` entry.
     """
 
-    name: str
     write: Callable[..., Sequence[Any]]
-    version: str = "1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
 
 
 Spec = GeneratorSpec | ArchitectureSpec | ExplainerSpec | MetricSpec | ExecutorSpec | ReporterSpec

@@ -17,8 +17,9 @@ from typing import Any, Mapping
 
 from ropbench.errors import RopbenchError, did_you_mean
 from ropbench.registry import Registry, SpecTable
+from ropbench.regression import validate_tolerances
 from ropbench.shipped_suites import shipped_suites
-from ropbench.training.config import TrainingConfig
+from ropbench.training.config import TrainingConfig, TrainingConfigError, validate_training
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,6 +45,8 @@ TOP_LEVEL_KEYS = {
 ENTRY_KEYS = {"name", "label", "params", "training"}
 SCORING_KEYS = {"target", "bootstrap_resamples", "explain_batch_size", "max_explained"}
 LOCALIZATION_TARGETS = ("region", "vessels")
+DEFAULT_REPORTERS = ("markdown", "csv")
+MAX_IMAGE_SIZE = 1024
 
 
 class SuiteError(RopbenchError):
@@ -52,6 +55,25 @@ class SuiteError(RopbenchError):
     def __init__(self, source: str, key: str, expected: str, got: object = None) -> None:
         detail = "" if got is None else f", got {got!r}"
         super().__init__(f"{source}: {key}: expected {expected}{detail}")
+
+
+_JSON_TYPES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+               dict: "a table"}
+
+
+def _check_param_types(source: str, key: str, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """A plugin parameter must have its default's type (an integer passes for a number;
+    a parameter whose default is None takes anything)."""
+    for name, value in given.items():
+        default = defaults.get(name)
+        if default is None:
+            continue
+        expected = type(default)
+        ok = (isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+              or expected is float and isinstance(value, int) and not isinstance(value, bool))
+        if not ok:
+            raise SuiteError(source, f"{key}.{name}", _JSON_TYPES.get(expected, expected.__name__)
+                             + f" like the default {default!r}", value)
 
 
 @dataclass(frozen=True)
@@ -106,23 +128,22 @@ class Suite:
     architectures: tuple[Entry, ...]
     explainers: tuple[Entry, ...]
     metrics: tuple[Entry, ...]
-    reporters: tuple[str, ...]
+    reporters: tuple[Entry, ...]
     tolerances: Mapping[str, Any]
-    raw: Mapping[str, Any]
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved suite, JSON-able, for the manifest."""
         from dataclasses import asdict
 
-        values = asdict(self)
-        values.pop("raw")
-        return values
+        return asdict(self)
 
 
 def resolve_suite_path(name_or_path: str) -> Path:
     """A shipped suite's name (``smoke``) or a path to a TOML file."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise RopbenchError(f"suite file {path} is a directory; give a .toml file or a shipped suite's name")
         if not path.is_file():
             raise RopbenchError(f"suite file {path} does not exist")
         return path
@@ -178,8 +199,10 @@ def _entries(source: str, key: str, raw: object, table: SpecTable, *, training_o
         except RopbenchError as error:
             raise SuiteError(source, f"{where}.name", f"a registered {table.family} name ({error})") from None
         params = _check_params(source, f"{where}.params", item.get("params", {}), spec.params)
+        _check_param_types(source, f"{where}.params", item.get("params", {}), spec.params)
         training = item.get("training", {})
         _check_params(source, f"{where}.training", training, {k: None for k in TrainingConfig.field_names()})
+        _training(source, f"{where}.training", training)
         label = item.get("label", name)
         if not isinstance(label, str) or not label:
             raise SuiteError(source, f"{where}.label", "a non-empty string", label)
@@ -189,6 +212,13 @@ def _entries(source: str, key: str, raw: object, table: SpecTable, *, training_o
     if repeated:
         raise SuiteError(source, key, f"distinct labels (give one entry a 'label'); repeated: {repeated[0]!r}")
     return tuple(entries)
+
+
+def _training(source: str, key: str, values: Mapping[str, Any], base: TrainingConfig | None = None) -> TrainingConfig:
+    try:
+        return validate_training(values, base)
+    except TrainingConfigError as error:
+        raise SuiteError(source, f"{key}.{error.key}", str(error)[0].lower() + str(error)[1:], error.value) from None
 
 
 def load_suite(name_or_path: str, registry: Registry) -> Suite:
@@ -222,6 +252,9 @@ def parse_suite(raw: Mapping[str, Any], source: str, registry: Registry) -> Suit
     image_size = _positive_int(source, "image_size", raw["image_size"])
     if image_size < 16:
         raise SuiteError(source, "image_size", "at least 16 pixels", image_size)
+    if image_size > MAX_IMAGE_SIZE:
+        # 2000 retinas at 4096 px would need ~400 GB as float vessel planes alone.
+        raise SuiteError(source, "image_size", f"at most {MAX_IMAGE_SIZE} pixels", image_size)
 
     data = raw["data"]
     if not isinstance(data, Mapping) or set(data) != {"train", "val", "test"}:
@@ -230,16 +263,8 @@ def parse_suite(raw: Mapping[str, Any], source: str, registry: Registry) -> Suit
 
     training_raw = raw.get("training", {})
     defaults = TrainingConfig()
-    training_values = _check_params(
-        source, "training", training_raw, {k: getattr(defaults, k) for k in TrainingConfig.field_names()}
-    )
-    for key, value in training_values.items():
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            training_values[key] = float(value)
-        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise SuiteError(source, f"training.{key}", f"a {expected.__name__}", value)
-    training = TrainingConfig.from_mapping(training_values)
+    _check_params(source, "training", training_raw, {k: getattr(defaults, k) for k in TrainingConfig.field_names()})
+    training = _training(source, "training", training_raw)
 
     scoring_raw = raw.get("scoring", {})
     scoring_values = _check_params(source, "scoring", scoring_raw, ScoringConfig().__dict__)
@@ -249,23 +274,23 @@ def parse_suite(raw: Mapping[str, Any], source: str, registry: Registry) -> Suit
         _positive_int(source, f"scoring.{key}", scoring_values[key], allow_zero=key == "max_explained")
     scoring = ScoringConfig(**scoring_values)
 
-    reporters = raw.get("reporters", ["markdown", "csv"])
-    if not isinstance(reporters, list) or not all(isinstance(r, str) for r in reporters):
-        raise SuiteError(source, "reporters", "a list of reporter names", reporters)
-    for position, reporter in enumerate(reporters):
-        try:
-            registry.reporters.get(reporter)
-        except RopbenchError as error:
-            raise SuiteError(source, f"reporters[{position}]", f"a registered reporter ({error})") from None
+    reporters = _entries(source, "reporters", raw.get("reporters", list(DEFAULT_REPORTERS)), registry.reporters,
+                         training_ok=False)
 
-    tolerances = raw.get("tolerances", {})
-    if not isinstance(tolerances, Mapping):
-        raise SuiteError(source, "tolerances", "a table of metric tolerances", tolerances)
+    tolerances = validate_tolerances(raw.get("tolerances", {}), source, set(registry.metrics))
 
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SuiteError(source, "description", "a string", description)
 
+    explainers = (_entries(source, "explainers", raw["explainers"], registry.explainers, training_ok=False)
+                  if raw.get("explainers", []) != [] else ())
+    metrics = _entries(source, "metrics", raw["metrics"], registry.metrics, training_ok=False)
+    if not explainers:
+        needing = [m.name for m in metrics if registry.metrics.get(m.name).kind != "classification"]
+        if needing:
+            raise SuiteError(source, "explainers", f"at least one explainer, since metrics {needing[:3]} score heatmaps "
+                             "(or drop them from metrics)")
     return Suite(
         name=name,
         description=description,
@@ -277,12 +302,10 @@ def parse_suite(raw: Mapping[str, Any], source: str, registry: Registry) -> Suit
         scoring=scoring,
         generators=_entries(source, "generators", raw["generators"], registry.generators, training_ok=False),
         architectures=_entries(source, "architectures", raw["architectures"], registry.architectures, training_ok=True),
-        explainers=_entries(source, "explainers", raw["explainers"], registry.explainers, training_ok=False)
-        if raw.get("explainers", []) != [] else (),
-        metrics=_entries(source, "metrics", raw["metrics"], registry.metrics, training_ok=False),
-        reporters=tuple(reporters),
+        explainers=explainers,
+        metrics=metrics,
+        reporters=reporters,
         tolerances=dict(tolerances),
-        raw=dict(raw),
     )
 
 
@@ -311,6 +334,8 @@ def narrow(
         return kept
 
     # Seeds may differ from the suite's: the manifest records the seeds actually run.
+    if seeds and any(seed < 0 for seed in seeds):
+        raise RopbenchError(f"--seeds must be integers >= 0 (as in a suite file), got {seeds}")
     chosen_seeds = tuple(dict.fromkeys(seeds)) if seeds else suite.seeds
     return replace(
         suite,

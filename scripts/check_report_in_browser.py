@@ -5,9 +5,12 @@
 
 The report carries a small inline script that, on the window's ``load`` event, writes on
 ``<body>`` how many pictures decoded (``img.complete && img.naturalWidth > 0``) and how
-many tables have rows and a visible height. Chromium's ``--dump-dom`` prints the DOM
-after scripts ran, so this check reads those attributes rather than trusting the HTML
-source. ``--virtual-time-budget`` lets the page finish loading before the dump.
+many tables have rows and a visible height, and checks the first picture: every prior
+chart (one per generator with a headline metric) must draw one visible mark per
+explanation scored in its generator's headline table, and its reference lines.
+Chromium's ``--dump-dom`` prints the DOM after scripts ran, so this check reads those
+attributes rather than trusting the HTML source. ``--virtual-time-budget`` lets the
+page finish loading before the dump.
 
 Exit codes: 0 rendered; 1 something did not render; 2 chromium missing or failed.
 """
@@ -53,20 +56,28 @@ def body_attributes(dom: str) -> dict[str, str]:
     return dict(re.findall(r'([\w-]+)="([^"]*)"', match.group(1)))
 
 
-def check_dom(dom: str, expected_images: int) -> list[str]:
-    """Problems found in the rendered DOM; empty when the page rendered completely."""
+def check_dom(dom: str, expected_images: int, expected_charts: int = 0) -> list[str]:
+    """Problems found in the rendered DOM; empty when the page rendered completely.
+
+    ``expected_charts``: the prior charts in the page's source (one per generator with a
+    headline metric)."""
     problems = []
     attributes = body_attributes(dom)
     status = attributes.get("data-images-status", "missing")
     total = int(attributes.get("data-images-total", "-1"))
     loaded = int(attributes.get("data-images-loaded", "-1"))
     tables = int(attributes.get("data-tables-rendered", "0"))
+    charts = int(attributes.get("data-charts", "-1"))
     if status != "all-loaded":
         problems.append(f"images status {status!r}: {loaded} of {total} pictures decoded")
     if total != expected_images:
         problems.append(f"the page has {total} pictures but its source has {expected_images} <img> tags")
     if tables < 1:
         problems.append("no table rendered with rows and a visible height")
+    if charts != expected_charts:
+        problems.append(f"the page drew {charts} prior charts but its source has {expected_charts}")
+    if attributes.get("data-chart-problems"):
+        problems.append(f"prior chart: {attributes['data-chart-problems']}")
     if "gallery-unavailable" in dom:
         problems.append("the report says its gallery is unavailable (cache missing)")
     return problems
@@ -92,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.report.resolve().as_uri()
     source = args.report.read_text(encoding="utf-8")
     expected_images = len(re.findall(r"<img\b", source))
+    expected_charts = len(re.findall(r'<svg\b[^>]*class="chart prior-chart"', source))
     args.screenshot.parent.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="ropbench-chromium-") as profile:
@@ -105,12 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"chromium --screenshot failed ({shot.returncode}):\n{shot.stderr[-2000:]}", file=sys.stderr)
             return 2
 
-    problems = check_dom(dumped.stdout, expected_images)
+    problems = check_dom(dumped.stdout, expected_images, expected_charts)
     if args.allow_missing_gallery:
         problems = [p for p in problems if "gallery is unavailable" not in p]
     attributes = body_attributes(dumped.stdout)
     print(f"{args.report}: {attributes.get('data-images-loaded', '?')} of {attributes.get('data-images-total', '?')} "
-          f"pictures decoded, {attributes.get('data-tables-rendered', '?')} tables rendered; "
+          f"pictures decoded, {attributes.get('data-tables-rendered', '?')} tables rendered, "
+          f"{attributes.get('data-charts', '?')} prior charts checked; "
           f"screenshot {args.screenshot}")
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)

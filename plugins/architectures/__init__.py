@@ -34,7 +34,7 @@ _WEIGHT_PARAMS = {"pretrained": False, "weights": ""}
 _VERSION = "1"
 
 
-def _timm_spec(name: str, family: str, timm_name: str, description: str) -> ArchitectureSpec:
+def _timm_spec(name: str, timm_name: str, description: str) -> ArchitectureSpec:
     from ropbench_plugins.architectures.timm_models import build_timm_model
 
     def build(num_classes: int, image_size: int, **params):
@@ -42,7 +42,6 @@ def _timm_spec(name: str, family: str, timm_name: str, description: str) -> Arch
 
     return ArchitectureSpec(
         name=name,
-        family=family,  # type: ignore[arg-type]
         build=build,
         version=_VERSION,
         params={**_WEIGHT_PARAMS, "model_kwargs": {}},
@@ -65,7 +64,6 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
     specs = [
         ArchitectureSpec(
             name="seed-cnn",
-            family="cnn",
             build=build_seed_cnn,
             version=_VERSION,
             params={**_WEIGHT_PARAMS, "dropout": 0.5},
@@ -73,7 +71,6 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
         ),
         ArchitectureSpec(
             name="gap-cnn",
-            family="cnn",
             build=build_gap_cnn,
             version=_VERSION,
             params=dict(_WEIGHT_PARAMS),
@@ -81,7 +78,6 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
         ),
         ArchitectureSpec(
             name="seed-vit",
-            family="vit",
             build=build_seed_vit,
             version=_VERSION,
             params={**_WEIGHT_PARAMS, "hidden": 1024, "dense_l2": 0.01},
@@ -89,7 +85,6 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
         ),
         ArchitectureSpec(
             name="vit-convstem-tiny",
-            family="vit",
             build=build_convstem_vit,
             version=_VERSION,
             params={**_WEIGHT_PARAMS, "patch_size": 8, "embed_dim": 192, "depth": 6, "num_heads": 3},
@@ -97,13 +92,12 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
         ),
         ArchitectureSpec(
             name="timm:*",
-            family="cnn",  # nominal: the built model's ModelInfo.family says cnn or vit
             build=_build_any_timm,
             version=_VERSION,
             params={"model_name": "", **_WEIGHT_PARAMS, "model_kwargs": {}},
             description="Any timm model by name (timm:<name>); family read from the built model.",
         ),
     ]
-    specs += [_timm_spec(name, *entry) for name, entry in TIMM_ARCHITECTURES.items()]
+    specs += [_timm_spec(name, timm_name, text) for name, (_, timm_name, text) in TIMM_ARCHITECTURES.items()]
     return specs
 

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from ropbench import hookimpl
 from ropbench.errors import RopbenchError
 from ropbench.executing import (
     ExecutionReport,
@@ -23,9 +24,8 @@ from ropbench.executing import (
     Task,
     TaskOutcome,
     TaskRuntime,
-    blocked_by,
     order_check,
-    skipped_outcome,
+    run_when_ready,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
     from ray import ObjectRef
 
-__all__ = ["run_on_ray", "task_options", "forwarded_environment", "execute_in_worker", "execute_on_gpu"]
+from ropbench.specs import ExecutorSpec
+
+__all__ = ["run_on_ray", "task_options", "forwarded_environment", "execute_in_worker", "execute_on_gpu",
+           "ropbench_register_executors"]
 
 INSTALL_HINT = "the ray executor needs Ray: pip install 'ropbench[ray]'"
 PROBE_FOLDER = ".ray-probes"  # hidden: the cache's stage folders never start with a dot
@@ -56,12 +59,18 @@ def run_on_ray(tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSi
     Ctrl-C cancels the outstanding tasks and returns with ``interrupted``; every
     finished stage is in the cache, so rerunning the same command resumes.
     """
+    in_process = getattr(runtime, "in_process_plugins", ())
+    if in_process:
+        raise RopbenchError(f"plugins registered in this process ({', '.join(in_process)}) cannot reach Ray "
+                            "workers; install them (pip install -e) or use --executor local")
     ray = _import_ray()
     connected_here = _connect(ray, address, num_cpus)
     probe = None
     try:
         probe = _write_probe(runtime)
-        return _drive(ray, tasks, runtime, progress, max_retries, poll_seconds, probe)
+        order_check(tasks)  # before anything is submitted: a missing dependency is a plan error
+        return run_when_ready(tasks, _RayPool(ray, runtime, max_retries, probe), progress,
+                              poll_seconds=poll_seconds)
     finally:
         if probe is not None:
             probe.unlink(missing_ok=True)
@@ -161,67 +170,60 @@ def execute_on_gpu(runtime: TaskRuntime, task: Task, probe: str | None) -> TaskO
     return execute_in_worker(runtime, task, probe)
 
 
-def _drive(ray: "ModuleType", tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSink,
-           max_retries: int, poll_seconds: float, probe: Path | None) -> ExecutionReport:
-    order_check(tasks)  # a dependency outside the plan would leave its dependants waiting forever
-    report = ExecutionReport()
-    by_key = {task.key: task for task in tasks}
-    waiting = list(tasks)  # plan order: a dependency precedes its dependants
-    running: dict["ObjectRef", tuple[Task, float]] = {}
-    on_cpu, on_gpu = ray.remote(execute_in_worker), ray.remote(num_gpus=1)(execute_on_gpu)
-    resources = ray.cluster_resources()
-    common = {
-        "threads": int(getattr(runtime, "threads", 0) or 0),
-        "cluster_gpus": float(resources.get("GPU", 0.0)),
-        "largest_node_cpus": max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n["Alive"]),
-                                 default=0.0),
-        "env_vars": forwarded_environment(),
-        "max_retries": max_retries,
-    }
-    runtime_ref = ray.put(runtime)
-    probe_path = str(probe) if probe is not None else None
-    try:
-        while waiting or running:
-            still_waiting = []
-            for task in waiting:
-                blocker = blocked_by(task, report.outcomes)
-                if blocker is not None:
-                    _finish(report, progress, task, skipped_outcome(task, by_key.get(blocker), blocker))
-                elif all(key in report.outcomes for key in task.depends_on):
-                    progress.started(task)
-                    options = task_options(task, **common)
-                    function = on_gpu if options["num_gpus"] > 0 else on_cpu
-                    ref = function.options(**options).remote(runtime_ref, task, probe_path)
-                    running[ref] = (task, time.perf_counter())
-                else:
-                    still_waiting.append(task)
-            waiting = still_waiting
-            if not running:
-                continue  # only skips happened; the next pass settles their dependants
-            ready, _ = ray.wait(list(running), num_returns=len(running), timeout=poll_seconds,
-                                fetch_local=True)
-            for ref in ready:
-                task, submitted = running.pop(ref)
-                _finish(report, progress, task, _collect(ray, ref, task, submitted, max_retries))
-    except KeyboardInterrupt:
-        for ref in running:
-            ray.cancel(ref, force=True)  # force: stop a running stage, not only queued ones
-        report.interrupted = True
-    return report
+class _RayPool:
+    """Ray tasks as a :class:`ropbench.executing.WorkerPool`; Ray does the scheduling."""
+
+    capacity = 1 << 30
+
+    def __init__(self, ray: "ModuleType", runtime: TaskRuntime, max_retries: int, probe: Path | None) -> None:
+        self.ray = ray
+        self.max_retries = max_retries
+        self.on_cpu, self.on_gpu = ray.remote(execute_in_worker), ray.remote(num_gpus=1)(execute_on_gpu)
+        resources = ray.cluster_resources()
+        self.common = {
+            "threads": int(getattr(runtime, "threads", 0) or 0),
+            "cluster_gpus": float(resources.get("GPU", 0.0)),
+            "largest_node_cpus": max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n["Alive"]),
+                                     default=0.0),
+            "env_vars": forwarded_environment(),
+            "max_retries": max_retries,
+        }
+        self.runtime_ref = ray.put(runtime)
+        self.probe = str(probe) if probe is not None else None
+        self.submitted: dict[Any, float] = {}
+
+    def submit(self, task: Task) -> "ObjectRef":
+        options = task_options(task, **self.common)
+        function = self.on_gpu if options["num_gpus"] > 0 else self.on_cpu
+        ref = function.options(**options).remote(self.runtime_ref, task, self.probe)
+        self.submitted[ref] = time.perf_counter()
+        return ref
+
+    def wait(self, handles: list["ObjectRef"], timeout: float) -> list["ObjectRef"]:
+        ready, _ = self.ray.wait(handles, num_returns=len(handles), timeout=timeout, fetch_local=True)
+        return ready
+
+    def outcome(self, handle: "ObjectRef", task: Task) -> TaskOutcome:
+        """The task's outcome, or ``failed`` naming what Ray reported (lost worker, ...)."""
+        submitted = self.submitted.pop(handle, time.perf_counter())
+        try:
+            return self.ray.get(handle)
+        except self.ray.exceptions.RayError as error:
+            seconds = time.perf_counter() - submitted
+            lost = isinstance(error, (self.ray.exceptions.WorkerCrashedError, self.ray.exceptions.NodeDiedError))
+            why = f" (worker lost {self.max_retries + 1} times)" if lost else ""
+            return TaskOutcome(task.key, "failed", seconds, error=f"{type(error).__name__}{why}: {error}")
+
+    def cancel(self, handles: list["ObjectRef"]) -> None:
+        for ref in handles:
+            self.ray.cancel(ref, force=True)  # force: stop a running stage, not only queued ones
 
 
-def _collect(ray: "ModuleType", ref: "ObjectRef", task: Task, submitted: float,
-             max_retries: int) -> TaskOutcome:
-    """The task's outcome, or ``failed`` naming what Ray reported (lost worker, ...)."""
-    try:
-        return ray.get(ref)
-    except ray.exceptions.RayError as error:
-        seconds = time.perf_counter() - submitted
-        lost = isinstance(error, (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError))
-        why = f" (worker lost {max_retries + 1} times)" if lost else ""
-        return TaskOutcome(task.key, "failed", seconds, error=f"{type(error).__name__}{why}: {error}")
-
-
-def _finish(report: ExecutionReport, progress: ProgressSink, task: Task, outcome: TaskOutcome) -> None:
-    report.outcomes[task.key] = outcome
-    progress.finished(task, outcome)
+@hookimpl
+def ropbench_register_executors() -> list[ExecutorSpec]:
+    return [ExecutorSpec(
+        name="ray", run=run_on_ray,
+        params={"address": None, "num_cpus": None, "max_retries": 3},
+        description="Runs tasks on a Ray cluster (--address) or a local Ray instance; "
+        "needs pip install 'ropbench[ray]' and a cache every node sees.",
+    )]

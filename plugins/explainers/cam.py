@@ -12,15 +12,15 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ropbench import hookimpl
+from ropbench.explaining import explaining, has_gap_head, is_cnn, is_vit, upsample_maps
 from ropbench.modelinfo import model_info
 from ropbench.specs import ExplainContext, ExplainerSpec
 from ropbench_plugins.explainers import cam_weights
-from ropbench_plugins.explainers.explaining import explaining, upsample_maps
 from ropbench_plugins.explainers.feature_maps import layer_features
 from ropbench_plugins.explainers.pathology import pathology_channels
-from ropbench_plugins.explainers.support import has_gap_head, is_cnn, is_vit
 
-__all__ = ["specs"]
+__all__ = ["ropbench_register_explainers", "specs"]
 
 GradientMap = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -137,3 +137,8 @@ def specs() -> list[ExplainerSpec]:
             description="Grad-CAM on the ViT patch-token map entering the target block's attention.",
         ),
     ]
+
+
+@hookimpl
+def ropbench_register_explainers() -> list[ExplainerSpec]:
+    return specs()

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ropbench.explaining import forward_channels_last, target_scores
 from ropbench.modelinfo import ModelInfo, model_info
-from ropbench_plugins.explainers.explaining import forward_channels_last, target_scores
 
 __all__ = ["LayerFeatures", "feature_module", "token_map", "layer_features"]
 

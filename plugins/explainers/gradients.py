@@ -14,13 +14,15 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ropbench import hookimpl
+from ropbench.explaining import any_model, explaining, has_relu_modules
 from ropbench.specs import ExplainContext, ExplainerSpec
-from ropbench_plugins.explainers.explaining import explaining
-from ropbench_plugins.explainers.support import any_model, has_relu_modules
 
-__all__ = ["reduce_channels", "baseline_value", "specs"]
+__all__ = ["ropbench_register_explainers", "reduce_channels", "baseline_value", "specs"]
 
 REDUCTIONS = ("abs-max", "abs-sum", "sum", "mean")
+# Chunk sizes of captum's batched passes: speed and memory only, never the attribution.
+EXECUTION_PARAMS = frozenset({"internal_batch_size", "perturbations_per_eval"})
 # Model-input value of each named baseline (see ropbench.imaging.to_model_input).
 BASELINES = {"black": -1.0, "grey": 0.0}
 
@@ -141,7 +143,10 @@ def explain_occlusion(
 
 def specs() -> list[ExplainerSpec]:
     def spec(name, explain, params, description, supports=any_model) -> ExplainerSpec:
-        return ExplainerSpec(name=name, explain=explain, supports=supports, version="1", params=params, description=description)
+        return ExplainerSpec(
+            name=name, explain=explain, supports=supports, version="1", params=params, description=description,
+            execution_params=EXECUTION_PARAMS & frozenset(params),
+        )
 
     return [
         spec("saliency", explain_saliency, {"reduction": "abs-max"}, "Gradient saliency (captum Saliency)."),
@@ -158,3 +163,8 @@ def specs() -> list[ExplainerSpec]:
              {"window_fraction": 0.125, "stride_fraction": 0.0625, "baseline": "black", "perturbations_per_eval": 16},
              "Occlusion: target-logit drop under a sliding baseline window (captum)."),
     ]
+
+
+@hookimpl
+def ropbench_register_explainers() -> list[ExplainerSpec]:
+    return specs()

@@ -6,6 +6,11 @@ tokens for the *readout* tokens, reshaped to the patch grid of the actual input 
 upsampled. The readout rows are the tokens the head reads: the class token, class and
 distillation tokens (DeiT, whose head averages both), or every patch token for
 average-pooled models. Register tokens are prefix tokens the head does not read.
+
+``attention-rollout-study`` is rollout exactly as the study ran it (its ``vit_keras``
+code, see DESIGN.md): heads fused by max, identity added, each layer divided by the sum
+of all its entries, layers multiplied last layer leftmost, the class token's row,
+bilinear resizing with half-pixel centres, each map divided by its maximum.
 """
 
 from __future__ import annotations
@@ -13,15 +18,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ropbench import hookimpl
 from ropbench.attention import capture_attention
+from ropbench.explaining import explaining, has_attention, target_scores, upsample_maps
 from ropbench.modelinfo import ModelInfo, model_info
 from ropbench.specs import ExplainContext, ExplainerSpec
-from ropbench_plugins.explainers.explaining import explaining, target_scores, upsample_maps
-from ropbench_plugins.explainers.support import has_attention
 
-__all__ = ["readout_rows", "fuse_heads", "rollout", "gradient_rollout", "specs"]
+__all__ = ["ropbench_register_explainers", "readout_rows", "fuse_heads", "rollout", "gradient_rollout", "divide_by_max", "STUDY_ROLLOUT", "specs"]
 
 HEAD_FUSIONS = ("mean", "max", "min")
+NORMALIZATIONS = ("row", "total")
+# The study's settings (vit_keras attention_map as the study edited it: max fusion,
+# although its comment still says "average").
+STUDY_ROLLOUT = {"head_fusion": "max", "discard_ratio": 0.0, "normalization": "total", "final_max_division": True}
 
 
 def readout_rows(model: nn.Module, info: ModelInfo, tokens: int) -> torch.Tensor:
@@ -60,14 +69,26 @@ def _discard_lowest(fused: torch.Tensor, discard_ratio: float) -> torch.Tensor:
     return flat.masked_fill(keep, 0.0).view(n, t, t)
 
 
-def rollout(attentions: list[torch.Tensor], head_fusion: str, discard_ratio: float) -> torch.Tensor:
-    """Abnar & Zuidema (2020): product over layers of row-normalised (A + I) / 2, [N, T, T]."""
+def rollout(
+    attentions: list[torch.Tensor], head_fusion: str, discard_ratio: float, normalization: str = "row"
+) -> torch.Tensor:
+    """Abnar & Zuidema (2020): ``M_L @ ... @ M_2 @ M_1``, [N, T, T], where ``M_l`` is layer
+    l's fused attention (``attentions`` are input side first) plus the identity, normalised.
+
+    ``normalization="row"``: each row of ``M_l`` sums to 1 (the paper's re-normalisation;
+    adding I then halving, as the paper writes it, is the same after this).
+    ``normalization="total"``: ``M_l`` divided by the sum of all its entries (the study's
+    code). With mean fusion every row of A + I sums to 2, so "total" is "row" divided by
+    T per layer; with max or min fusion the rows' sums differ and so do the maps.
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
     result = None
     for attention in attentions:
         fused = _discard_lowest(fuse_heads(attention.to(torch.float32), head_fusion), discard_ratio)
-        identity = torch.eye(fused.shape[-1], device=fused.device, dtype=fused.dtype)
-        mixed = (fused + identity) / 2
-        mixed = mixed / mixed.sum(dim=-1, keepdim=True)
+        mixed = fused + torch.eye(fused.shape[-1], device=fused.device, dtype=fused.dtype)
+        totals = mixed.sum(dim=-1, keepdim=True) if normalization == "row" else mixed.sum(dim=(-2, -1), keepdim=True)
+        mixed = mixed / totals
         result = mixed if result is None else mixed @ result
     return result
 
@@ -82,8 +103,8 @@ def gradient_rollout(attentions: list[torch.Tensor], gradients: list[torch.Tenso
     return relevance
 
 
-def _patch_relevance(model: nn.Module, matrix: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
-    """Readout rows x patch columns of a [N, T, T] matrix -> [N, H, W] heatmaps."""
+def _patch_grid(model: nn.Module, matrix: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Readout rows x patch columns of a [N, T, T] matrix -> [N, rows, cols] patch grid."""
     info = model_info(model)
     rows_in_grid, cols_in_grid = images.shape[-2] // info.patch_size, images.shape[-1] // info.patch_size
     tokens = matrix.shape[-1]
@@ -91,8 +112,19 @@ def _patch_relevance(model: nn.Module, matrix: torch.Tensor, images: torch.Tenso
         raise ValueError(f"{tokens} tokens do not form a {rows_in_grid}x{cols_in_grid} patch grid")
     rows = readout_rows(model, info, tokens).to(matrix.device)
     relevance = matrix[:, rows, info.num_prefix_tokens :].mean(dim=1)
-    grid = relevance.reshape(-1, rows_in_grid, cols_in_grid)
-    return upsample_maps(grid, (images.shape[-2], images.shape[-1]))
+    return relevance.reshape(-1, rows_in_grid, cols_in_grid)
+
+
+def _patch_relevance(model: nn.Module, matrix: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Readout rows x patch columns of a [N, T, T] matrix -> [N, H, W] heatmaps."""
+    return upsample_maps(_patch_grid(model, matrix, images), images.shape[-2:])
+
+
+def divide_by_max(grids: torch.Tensor) -> torch.Tensor:
+    """Each [h, w] map of [N, h, w] divided by its maximum (maps whose maximum is not
+    positive are left as they are: dividing would flip or blow them up)."""
+    highest = grids.amax(dim=(-2, -1), keepdim=True)
+    return torch.where(highest > 0, grids / highest.where(highest > 0, torch.ones_like(highest)), grids)
 
 
 def _attention_maps(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, with_grad: bool):
@@ -114,11 +146,24 @@ def explain_rollout(
     *,
     head_fusion: str = "mean",
     discard_ratio: float = 0.0,
+    normalization: str = "row",
+    final_max_division: bool = False,
 ) -> torch.Tensor:
-    """Attention rollout (class-agnostic)."""
+    """Attention rollout (class-agnostic), see :func:`rollout`.
+
+    ``final_max_division``: divide each image's patch map by its maximum before
+    upsampling, as the study did. The harness contract asks for raw maps; this is
+    allowed only as this documented study option (the percentile metrics are
+    invariant to it; whole-image metrics that compare magnitudes across images are not).
+    Division by a positive constant commutes with bilinear resizing, so dividing
+    before or after upsampling gives the same map.
+    """
     with explaining(model), torch.no_grad():
         maps = _attention_maps(model, images, targets, with_grad=False)
-        return _patch_relevance(model, rollout(maps, head_fusion, discard_ratio), images)
+        grids = _patch_grid(model, rollout(maps, head_fusion, discard_ratio, normalization), images)
+        if final_max_division:
+            grids = divide_by_max(grids)
+        return upsample_maps(grids, images.shape[-2:])
 
 
 def explain_gradient_rollout(
@@ -154,8 +199,16 @@ def specs() -> list[ExplainerSpec]:
             explain=explain_rollout,
             supports=has_attention,
             version="1",
-            params={"head_fusion": "mean", "discard_ratio": 0.0},
+            params={"head_fusion": "mean", "discard_ratio": 0.0, "normalization": "row", "final_max_division": False},
             description="Attention rollout (Abnar & Zuidema 2020): identity added, rows normalised.",
+        ),
+        ExplainerSpec(
+            name="attention-rollout-study",
+            explain=explain_rollout,
+            supports=has_attention,
+            version="1",
+            params=dict(STUDY_ROLLOUT),
+            description="Attention rollout as the study ran it: max fusion, whole-matrix normalisation, max division.",
         ),
         ExplainerSpec(
             name="grad-rollout",
@@ -174,3 +227,8 @@ def specs() -> list[ExplainerSpec]:
             description="Last-layer attention of the class token(s) to the patch tokens.",
         ),
     ]
+
+
+@hookimpl
+def ropbench_register_explainers() -> list[ExplainerSpec]:
+    return specs()

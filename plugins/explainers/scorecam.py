@@ -23,13 +23,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ropbench import hookimpl
+from ropbench.explaining import explaining, forward_channels_last, is_cnn, target_scores, upsample_maps
 from ropbench.specs import ExplainContext, ExplainerSpec
 from ropbench_plugins.explainers.cam_weights import weighted_sum
-from ropbench_plugins.explainers.explaining import explaining, forward_channels_last, target_scores, upsample_maps
 from ropbench_plugins.explainers.feature_maps import layer_features
-from ropbench_plugins.explainers.support import is_cnn
 
-__all__ = ["masked_input_scores", "explain_scorecam", "specs"]
+__all__ = ["ropbench_register_explainers", "masked_input_scores", "explain_scorecam", "specs"]
 
 _EPS = 1e-8  # as pytorch-grad-cam's normalisation
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
@@ -114,6 +114,12 @@ def specs() -> list[ExplainerSpec]:
             supports=is_cnn,
             version="1",
             params={"batch_size": 16, "precision": "float32"},
+            execution_params=frozenset({"batch_size"}),  # chunking only; precision changes scores
             description="Score-CAM: maps weighted by the softmaxed target logit of the input they mask.",
         )
     ]
+
+
+@hookimpl
+def ropbench_register_explainers() -> list[ExplainerSpec]:
+    return specs()

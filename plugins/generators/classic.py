@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .pipeline import Coverage, Variant
+from .pipeline import PAIRING_DEFAULTS, Coverage, Variant
 from .walk_params import CLASSIC_WALK
 
 __all__ = ["CLASSIC"]
@@ -25,6 +25,6 @@ CLASSIC = Variant(
         "Random-walker retinas as in the original study: white vessels on black, 6 roots "
         "(4 tortuous in ROP images) making damped two-period sine moves."
     ),
-    defaults=CLASSIC_WALK.as_params(),
+    defaults=CLASSIC_WALK.as_params() | PAIRING_DEFAULTS,
     paint=paint_white_on_black,
 )

@@ -1,14 +1,17 @@
 """A plain folder of retinas, so users can bring their own real, annotated images.
 
-Layout: ``<root>/labels.csv`` (comma-separated) with columns ``filename`` and ``label``
-(0 healthy, 1 ROP), and optional ``mask`` (an image whose non-zero pixels are the
-tortuous region), ``tortuous_vessels`` and ``vessels`` (grey-level vessel map) columns;
-paths are relative to ``<root>``, and an empty cell means "not annotated" (empty mask).
+Layout: ``<root>/labels.csv`` (comma-separated; a UTF-8 BOM, as Excel writes, is fine)
+with columns ``filename`` and ``label`` (0 healthy, 1 ROP), and optional ``mask`` (an
+image whose non-zero pixels are the tortuous region), ``tortuous_vessels`` and ``vessels``
+(grey-level vessel map) columns; paths are relative to ``<root>``, and an empty cell means
+"not annotated" (empty mask).
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -17,29 +20,38 @@ import torch
 from ropbench.specs import RetinaBatch
 
 from .datasets import (
-    DatasetError, check_range, load_rows, read_grey, read_rgb, require_path, resize_fraction,
+    FINGERPRINT_MODES, RESIZE_MODES, DatasetError, TableRow, check_range, fingerprint_files, load_rows,
+    parse_label, read_grey, read_rgb, read_table, require_choice, require_path, resize_fraction,
     resize_image, shuffled_rows, write_png,
 )
 
-__all__ = ["load_folder", "FolderWriter", "LABELS_FILE"]
+__all__ = ["load_folder", "folder_fingerprint", "FolderWriter", "LABELS_FILE"]
 
+LOADER = "folder"
 LABELS_FILE = "labels.csv"
 _COLUMNS = ("filename", "label", "mask", "tortuous_vessels", "vessels")
+_PLANES = _COLUMNS[2:]
 
 
-def _read_table(root: Path) -> list[dict[str, str]]:
-    labels = root / LABELS_FILE if root.is_dir() else root
-    if not labels.is_file():
-        raise DatasetError(f"folder dataset {str(root)!r} has no {LABELS_FILE}")
-    try:
-        with labels.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise DatasetError(f"{str(labels)!r} is unreadable: {error}") from error
-    missing = {"filename", "label"} - set(rows[0] if rows else {})
-    if not rows or missing:
-        raise DatasetError(f"{str(labels)!r} is empty or lacks column(s) {sorted(missing) or ['filename']}")
-    return rows
+@dataclass(frozen=True)
+class _Table:
+    root: Path
+    labels_path: Path
+    rows: list[TableRow]
+    labels: list[int]
+
+    def where(self, index: int) -> str:
+        return f"{str(self.labels_path)!r} row {self.rows[index].line}"
+
+
+def _read(path: str) -> _Table:
+    given = require_path(LOADER, path)
+    labels_path = given / LABELS_FILE if given.is_dir() else given
+    if not labels_path.is_file():
+        raise DatasetError(f"folder dataset {str(given)!r} has no {LABELS_FILE}")
+    rows = read_table(labels_path, ("filename", "label"))
+    labels = [parse_label(row.cells["label"], f"{str(labels_path)!r} row {row.line}", "label") for row in rows]
+    return _Table(labels_path.parent, labels_path, rows, labels)
 
 
 def _plane(root: Path, cell: str | None, shape: tuple[int, int]) -> torch.Tensor | None:
@@ -51,34 +63,56 @@ def _plane(root: Path, cell: str | None, shape: tuple[int, int]) -> torch.Tensor
     return plane
 
 
-def _load_one(entry: tuple[int, dict[str, str], Path], size: int) -> dict[str, Any]:
-    row_number, row, root = entry
-    image = read_rgb(root / row["filename"])
-    shape = tuple(image.shape[-2:])
-    if row["label"].strip() not in ("0", "1"):
-        raise DatasetError(f"{str(root / LABELS_FILE)!r} row {row_number + 2}: label must be 0 or 1, got {row['label']!r}")
-    mask = _plane(root, row.get("mask"), shape)
-    tortuous = _plane(root, row.get("tortuous_vessels"), shape)
-    vessels = _plane(root, row.get("vessels"), shape)
+def _load_one(entry: tuple[_Table, int], size: int, resize: str) -> dict[str, Any]:
+    table, index = entry
+    row, root = table.rows[index].cells, table.root
+    try:
+        image = read_rgb(root / row["filename"])
+        shape = tuple(image.shape[-2:])
+        mask = _plane(root, row.get("mask"), shape)
+        tortuous = _plane(root, row.get("tortuous_vessels"), shape)
+        vessels = _plane(root, row.get("vessels"), shape)
+    except DatasetError as error:
+        raise DatasetError(f"{table.where(index)}: {error}") from None
     blank = torch.zeros(size, size)
     return {
-        "image": resize_image(image, size),
-        "label": int(row["label"]),
+        "image": resize_image(image, size, resize),
+        "label": table.labels[index],
         "mask": (resize_fraction(mask > 0, size) >= 0.5) if mask is not None else blank.bool(),
         "tortuous_vessels": (resize_fraction(tortuous > 0, size) > 0) if tortuous is not None else blank.bool(),
         "vessels": resize_fraction(vessels.float() / 255.0, size) if vessels is not None else blank,
-        "metadata": {"filename": row["filename"], "row": row_number, "annotated": mask is not None},
+        "metadata": {"source": Path(row["filename"]).as_posix(), "row": index, "annotated": mask is not None},
     }
 
 
-def load_folder(n: int, size: int, seed: int, start: int = 0, path: str = "") -> RetinaBatch:
-    """Rows ``start .. start+n-1`` of a folder dataset, in an order shuffled by ``seed``."""
-    root = require_path("folder", path)
-    table = _read_table(root)
-    root = root if root.is_dir() else root.parent
-    check_range(root, len(table), start, n)
-    order = shuffled_rows(len(table), seed)[start : start + n]
-    return load_rows([(int(i), table[i], root) for i in order], size, _load_one)
+def load_folder(
+    n: int, size: int, seed: int, start: int = 0, path: str = "", resize: str = "bilinear",
+    fingerprint: str = "stat",
+) -> RetinaBatch:
+    """Rows ``start .. start+n-1`` of a folder dataset, in an order shuffled by ``seed``.
+
+    ``resize`` (``bilinear``, antialiased, or ``nearest``, PIL's) resizes the images;
+    annotation planes are resized by area share. ``fingerprint`` only chooses how
+    :func:`folder_fingerprint` names the files.
+    """
+    resize = require_choice(LOADER, "resize", resize, RESIZE_MODES)
+    require_choice(LOADER, "fingerprint", fingerprint, FINGERPRINT_MODES)
+    table = _read(path)
+    check_range(table.root, len(table.rows), start, n)
+    order = shuffled_rows(len(table.rows), seed)[start : start + n]
+    return load_rows([(table, int(i)) for i in order], size, partial(_load_one, resize=resize))
+
+
+def folder_fingerprint(path: str = "", fingerprint: str = "stat", resize: str = "bilinear") -> str:
+    """Names the current contents of the dataset behind ``path``: ``labels.csv`` and every
+    image and annotation image it names, by size and mtime (``fingerprint="stat"``) or by
+    their bytes (``"content"``). Unreadable tables and bad labels are reported here already.
+    ``resize`` chooses no files; it is taken so that a spec's whole ``params`` can be passed."""
+    mode = require_choice(LOADER, "fingerprint", fingerprint, FINGERPRINT_MODES)
+    require_choice(LOADER, "resize", resize, RESIZE_MODES)
+    table = _read(path)
+    files = [row.cells[column] for row in table.rows for column in ("filename", *_PLANES) if row.cells.get(column)]
+    return fingerprint_files(table.root, [table.labels_path.name, *files], mode)
 
 
 class FolderWriter:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from . import rng
-from .pipeline import Coverage, Variant
+from .pipeline import PAIRING_DEFAULTS, Coverage, Variant
 from .walk_params import CLASSIC_WALK
 
 __all__ = ["FUNDUS", "field_of_view", "paint_fundus"]
@@ -132,8 +132,9 @@ FUNDUS = Variant(
         "background, optic disc, macula, arteries and veins, circular field of view, "
         "vignetting, blur and sensor noise."
     ),
-    defaults=FUNDUS_WALK | FUNDUS_PAINT_DEFAULTS,
+    defaults=FUNDUS_WALK | FUNDUS_PAINT_DEFAULTS | PAIRING_DEFAULTS,
     paint=paint_fundus,
     field_of_view=field_of_view,
     reports_kinds=True,
+    paints_kinds=True,
 )

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import rng
 from .classic import paint_white_on_black
-from .pipeline import Variant
+from .pipeline import PAIRING_DEFAULTS, Variant
 from .walk_params import CLASSIC_WALK
 from .walkers import ARTERY, VesselTree
 
@@ -67,7 +67,11 @@ def image_severity(keys: np.ndarray, rop: np.ndarray, params: Mapping[str, Any])
 
 
 def _resample(tree: VesselTree, spacing: float):
-    """Vertices every <= ``spacing`` along each polyline (straight pieces are split)."""
+    """Vertices every <= ``spacing`` along each polyline (straight pieces are split).
+
+    Returns x, y, half-width, vessel, the plain x, y (the same pieces of the plain path)
+    and whether the disease moved the vertex (a piece of a segment ending at a moved vertex).
+    """
     x, y, hw, vessel = tree.vertex_x, tree.vertex_y, tree.vertex_half_width, tree.vertex_vessel
     seg = np.flatnonzero(vessel[1:] == vessel[:-1])
     pieces = np.maximum(np.ceil(np.hypot(x[seg + 1] - x[seg], y[seg + 1] - y[seg]) / spacing), 1).astype(np.int64)
@@ -76,11 +80,31 @@ def _resample(tree: VesselTree, spacing: float):
     first = np.r_[True, vessel[1:] != vessel[:-1]]
     new = lambda a: np.r_[a[first], a[owner] + (a[owner + 1] - a[owner]) * t]  # noqa: E731
     order = np.lexsort((np.r_[np.flatnonzero(first).astype(float), owner + t], np.r_[vessel[first], vessel[owner]]))
-    return new(x)[order], new(y)[order], new(hw)[order], np.r_[vessel[first], vessel[owner]][order]
+    diseased = np.r_[tree.vertex_diseased[first], tree.vertex_diseased[owner + 1]]
+    return (
+        new(x)[order], new(y)[order], new(hw)[order], np.r_[vessel[first], vessel[owner]][order],
+        new(tree.vertex_plain_x)[order], new(tree.vertex_plain_y)[order], diseased[order],
+    )
+
+
+def _along(x: np.ndarray, y: np.ndarray, same: np.ndarray):
+    """Arc length from each vessel's start, and the unit normal of the path at each vertex."""
+    step = np.where(same, np.hypot(np.diff(x, prepend=x[0]), np.diff(y, prepend=y[0])), 0.0)
+    arc = np.cumsum(step)
+    arc -= np.maximum.accumulate(np.where(same, 0.0, arc))  # restart at each vessel
+    # Direction of the base path at each vertex (the segment ending there, or starting).
+    dx = np.where(same, np.diff(x, prepend=x[0]), np.r_[np.diff(x), 0.0])
+    dy = np.where(same, np.diff(y, prepend=y[0]), np.r_[np.diff(y), 0.0])
+    norm = np.maximum(np.hypot(dx, dy), 1e-12)
+    return arc, -dy / norm, dx / norm
 
 
 def wiggle_tree(tree: VesselTree, keys: np.ndarray, rop: np.ndarray, params: Mapping[str, Any]) -> VesselTree:
-    """The tree with every vessel displaced by its graded sine wiggle."""
+    """The tree with every vessel displaced by its graded sine wiggle.
+
+    The plain positions are the same vessels with the healthy wiggle only (and any sine
+    move straightened): the disease is the extra wiggle of the diseased vessels.
+    """
     vkey = rng.combine(tree.vessel_key, _S_VESSEL)  # keyed by walker, never by chunk position
     wavelength = rng.uniform_between(float(params["wavelength_min"]), float(params["wavelength_max"]), vkey, 0)
     phase = rng.uniform_between(0.0, 2 * np.pi, vkey, 1)
@@ -94,16 +118,9 @@ def wiggle_tree(tree: VesselTree, keys: np.ndarray, rop: np.ndarray, params: Map
     disease = np.where(tree.vessel_tortuous, severity * float(params["disease_excess"]), 0.0)
 
     spacing = float(params["wavelength_min"]) / int(params["samples_per_wavelength"])
-    x, y, hw, vessel = _resample(tree, spacing)
+    x, y, hw, vessel, plain_x, plain_y, moved = _resample(tree, spacing)
     same = np.r_[False, vessel[1:] == vessel[:-1]]
-    step = np.where(same, np.hypot(np.diff(x, prepend=x[0]), np.diff(y, prepend=y[0])), 0.0)
-    arc = np.cumsum(step)
-    arc -= np.maximum.accumulate(np.where(same, 0.0, arc))  # restart at each vessel
-    # Direction of the base path at each vertex (the segment ending there, or starting).
-    dx = np.where(same, np.diff(x, prepend=x[0]), np.r_[np.diff(x), 0.0])
-    dy = np.where(same, np.diff(y, prepend=y[0]), np.r_[np.diff(y), 0.0])
-    norm = np.maximum(np.hypot(dx, dy), 1e-12)
-    nx, ny = -dy / norm, dx / norm
+    arc, nx, ny = _along(x, y, same)
 
     source = tree.source[tree.vessel_image[vessel]]
     distance = np.hypot(x - source[:, 0], y - source[:, 1])
@@ -111,14 +128,26 @@ def wiggle_tree(tree: VesselTree, keys: np.ndarray, rop: np.ndarray, params: Map
     disease_ramp = np.clip(
         (distance - float(params["disease_onset_distance"])) / float(params["disease_ramp_distance"]), 0.0, 1.0
     )
-    excess = healthy[vessel] * healthy_ramp + disease[vessel] * disease_ramp
+    healthy_excess = healthy[vessel] * healthy_ramp
+    excess = healthy_excess + disease[vessel] * disease_ramp
     amplitude = wavelength[vessel] / np.pi * np.sqrt(excess)
     offset = amplitude * np.sin(2 * np.pi * arc / wavelength[vessel] + phase[vessel])
+
+    # The plain path: its own arc and normals when a sine move made it differ.
+    if not (np.array_equal(plain_x, x) and np.array_equal(plain_y, y)):
+        arc, nx_plain, ny_plain = _along(plain_x, plain_y, same)
+    else:
+        nx_plain, ny_plain = nx, ny
+    plain_amplitude = wavelength[vessel] / np.pi * np.sqrt(healthy_excess)
+    plain_offset = plain_amplitude * np.sin(2 * np.pi * arc / wavelength[vessel] + phase[vessel])
+
     # The region does not depend on severity's size: at severity 0 the dial reads 'no signal'.
     tortuous = tree.vessel_tortuous[vessel] & (disease_ramp > 0.5)
     return replace(
         tree, vertex_x=x + offset * nx, vertex_y=y + offset * ny, vertex_half_width=hw,
         vertex_vessel=vessel, vertex_tortuous=tortuous & same,
+        vertex_plain_x=plain_x + plain_offset * nx_plain, vertex_plain_y=plain_y + plain_offset * ny_plain,
+        vertex_diseased=moved | (disease[vessel] * disease_ramp > 0),
     )
 
 
@@ -130,7 +159,7 @@ GRADED = Variant(
         "arc/chord 1.05-1.11, veins less, growing with distance from the disc); ROP adds a "
         "recorded, continuous severity up to about 1.20. Harder on purpose."
     ),
-    defaults=GRADED_DEFAULTS,
+    defaults=GRADED_DEFAULTS | PAIRING_DEFAULTS,
     paint=paint_white_on_black,
     shape=wiggle_tree,
     geometry_salt="rw-graded",

@@ -1,43 +1,65 @@
-"""The original generator's export format, read and written.
+"""The original generator's export format, read the way the study read it, and written.
 
 Layout: ``<root>/images/data.csv`` (tab-separated: ``filename``, ``tortuous``,
 ``tortuous_points``) with ``filename`` relative to ``<root>`` (``images/tortuous/0.png``).
 ``tortuous_points`` is a list of ``(x, y)`` in 600-px coordinates, x indexing rows;
 NumPy 2 makes the original code write ``np.float64(...)`` reprs, which are accepted.
-The tortuous region is rebuilt the original way: points dilated by 1/60 of the native
-side (10 px at 600 px), then resized.
+
+The study's protocol (DESIGN.md, "The study's exact localization protocol"):
+
+- images are resized with PIL's NEAREST (Keras' loader), ``resize="nearest"``;
+- the vessel plane is the red channel in [0, 1] of the NEAREST-resized image, whatever
+  ``resize`` says, because the study multiplied both sides of its scores by exactly that;
+- the region (``region_shape="square"``): every point, floored to a whole pixel, becomes
+  the square [x-10, x+10] x [y-10, y+10] (21 x 21 px, clipped) of a 600 x 600 0/1 image,
+  resized with PIL's default filter for an 8-bit image (bicubic; PIL rounds the result to
+  0/1). ``region_shape="disc"`` is ropbench's earlier rule: points rasterised at the
+  image's own resolution, dilated by a disc of radius side/60, kept where a resized pixel
+  is at least half covered; :class:`SeedFormatWriter` round-trips it exactly.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
-import sys
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from ropbench.specs import RetinaBatch
 
 from .datasets import (
-    DatasetError, check_range, load_rows, read_rgb, require_path, resize_fraction, resize_image,
+    FINGERPRINT_MODES, RESIZE_MODES, DatasetError, TableRow, check_range, fingerprint_files, load_rows,
+    parse_label, read_rgb, read_table, require_choice, require_path, resize_fraction, resize_image,
     shuffled_rows, write_png,
 )
 from .pipeline import MARGIN_FRACTION
 from .raster import dilate_disc
 
-__all__ = ["load_seed_format", "SeedFormatWriter", "parse_points", "SEED_FORMAT_SIDE"]
+__all__ = [
+    "load_seed_format", "seed_format_fingerprint", "SeedFormatWriter", "parse_points", "square_region",
+    "points_to_mask", "SEED_FORMAT_SIDE", "STUDY_SQUARE_HALF_SIDE", "REGION_SHAPES",
+]
 
+LOADER = "seed-format"
 SEED_FORMAT_SIDE = 600.0  # the coordinate frame of tortuous_points
+STUDY_SQUARE_HALF_SIDE = 10  # px at 600: the study's margin, 1/60 of the side
+REGION_SHAPES = ("square", "disc")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _NP_FLOAT = re.compile(r"np\.float(?:64|32)\(\s*(" + _NUMBER + r")\s*\)")
 _PAIR = re.compile(r"\(\s*(" + _NUMBER + r")\s*,\s*(" + _NUMBER + r")\s*\)")
 
 
 def parse_points(text: str, where: str = "") -> np.ndarray:
-    """float64 [P, 2] (x, y) from ``[(x, y), ...]`` with plain floats or np.float64 reprs."""
+    """float64 [P, 2] (x, y) from ``[(x, y), ...]`` with plain floats or np.float64 reprs;
+    every point must lie in the 600-px frame [0, 600) (out-of-frame points used to be
+    clipped into corner blobs that were then scored as ground truth)."""
     plain = _NP_FLOAT.sub(r"\1", text.strip())
     if plain in ("", "[]"):
         return np.zeros((0, 2))
@@ -45,7 +67,16 @@ def parse_points(text: str, where: str = "") -> np.ndarray:
     leftover = _PAIR.sub("", plain).replace(",", "").replace("[", "").replace("]", "").strip()
     if not pairs or leftover:
         raise DatasetError(f"{where}: tortuous_points is not a list of (x, y) pairs: {text[:80]!r}")
-    return np.asarray(pairs, dtype=np.float64)
+    points = np.asarray(pairs, dtype=np.float64)
+    outside = ~((points >= 0) & (points < SEED_FORMAT_SIDE)).all(axis=1)
+    if outside.any():
+        first = points[int(np.argmax(outside))]
+        raise DatasetError(
+            f"{where}: tortuous_points must lie in the {SEED_FORMAT_SIDE:g}-px frame "
+            f"[0, {SEED_FORMAT_SIDE:g}); {int(outside.sum())} of {len(points)} do not, the first "
+            f"({float(first[0])!r}, {float(first[1])!r})"
+        )
+    return points
 
 
 def _find_csv(root: Path) -> Path:
@@ -55,29 +86,37 @@ def _find_csv(root: Path) -> Path:
     raise DatasetError(f"seed-format dataset {str(root)!r} has no images/data.csv")
 
 
-def _read_table(csv_path: Path) -> list[dict[str, str]]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # tortuous_points cells are large
-    try:
-        with csv_path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise DatasetError(f"{str(csv_path)!r} is unreadable: {error}") from error
-    missing = {"filename", "tortuous"} - set(rows[0] if rows else {})
-    if not rows or missing:
-        raise DatasetError(f"{str(csv_path)!r} is empty or lacks column(s) {sorted(missing) or ['filename']}")
-    return rows
+@dataclass(frozen=True)
+class _Table:
+    csv_path: Path
+    rows: list[TableRow]
+    labels: list[int]
+
+    def where(self, index: int) -> str:
+        return f"{str(self.csv_path)!r} row {self.rows[index].line}"
 
 
-def _resolve(csv_path: Path, filename: str) -> Path:
-    # Filenames are relative to the folder holding images/ (the original's working dir).
+def _read(path: str) -> _Table:
+    csv_path = _find_csv(require_path(LOADER, path))
+    rows = read_table(csv_path, ("filename", "tortuous"), delimiter="\t")
+    labels = [parse_label(row.cells["tortuous"], f"{str(csv_path)!r} row {row.line}", "tortuous") for row in rows]
+    return _Table(csv_path, rows, labels)
+
+
+def _resolve(csv_path: Path, filename: str) -> tuple[Path, Path]:
+    """(dataset root, image path): filenames are relative to the folder holding images/
+    (the original's working dir), or else to the CSV's own folder."""
     for base in (csv_path.parent.parent, csv_path.parent):
         if (base / filename).is_file():
-            return base / filename
-    return csv_path.parent.parent / filename  # reading it reports the missing file
+            return base, base / filename
+    return csv_path.parent.parent, csv_path.parent.parent / filename  # reading it reports the missing file
 
 
 def points_to_mask(points: np.ndarray, height: int, width: int) -> torch.Tensor:
-    """bool [h, w]: the pixels holding a tortuous point (x is the row, in 600-px units)."""
+    """bool [h, w]: the pixels holding a tortuous point (x is the row, in 600-px units).
+
+    Points are already checked to lie in the frame; the clip only keeps a point just below
+    600 from rounding onto the pixel past the edge."""
     mask = torch.zeros(height, width, dtype=torch.bool)
     if len(points):
         rows = np.clip(np.rint(points[:, 0] * height / SEED_FORMAT_SIDE), 0, height - 1).astype(np.int64)
@@ -86,37 +125,89 @@ def points_to_mask(points: np.ndarray, height: int, width: int) -> torch.Tensor:
     return mask
 
 
-def _load_one(entry: tuple[int, dict[str, str], Path], size: int) -> dict[str, Any]:
-    row_number, row, csv_path = entry
-    where = f"{csv_path}:row {row_number + 2}"
-    image_path = _resolve(csv_path, row["filename"])
-    native = read_rgb(image_path)
-    _, height, width = native.shape
+def square_region(points: np.ndarray, size: int) -> torch.Tensor:
+    """bool [size, size]: the study's ground truth (see the module docstring)."""
+    from PIL import Image
+
+    side = int(SEED_FORMAT_SIDE)
+    frame = np.zeros((side, side), dtype=np.uint8)
+    if len(points):
+        cells = np.floor(points).astype(np.int64)
+        frame[cells[:, 0], cells[:, 1]] = 1
+        # A max filter of width 2h+1 sets every pixel within h rows and h columns of a point.
+        frame = ndimage.maximum_filter(frame, size=2 * STUDY_SQUARE_HALF_SIDE + 1, mode="constant", cval=0)
+    if size != side:
+        frame = np.asarray(Image.fromarray(frame).resize((size, size), Image.Resampling.BICUBIC))
+    return torch.from_numpy(frame >= 1)
+
+
+def _disc_region(points: np.ndarray, height: int, width: int, size: int) -> torch.Tensor:
+    region = dilate_disc(points_to_mask(points, height, width)[None], MARGIN_FRACTION * max(height, width))[0]
+    return resize_fraction(region, size) >= 0.5
+
+
+def _load_one(entry: tuple[_Table, int], size: int, resize: str, region_shape: str) -> dict[str, Any]:
+    table, index = entry
+    row, label = table.rows[index].cells, table.labels[index]
+    root, image_path = _resolve(table.csv_path, row["filename"])
     try:
-        label = int(float(row["tortuous"]))
-    except ValueError:
-        raise DatasetError(f"{where}: tortuous must be 0 or 1, got {row['tortuous']!r}") from None
-    points = parse_points(row.get("tortuous_points") or "[]", where) if label else np.zeros((0, 2))
-    centre = points_to_mask(points, height, width)
-    region = dilate_disc(centre[None], MARGIN_FRACTION * max(height, width))[0]
+        native = read_rgb(image_path)
+    except DatasetError as error:
+        raise DatasetError(f"{table.where(index)}: {error}") from None
+    _, height, width = native.shape
+    points = parse_points(row.get("tortuous_points") or "[]", table.where(index)) if label else np.zeros((0, 2))
+    nearest = resize_image(native, size, "nearest")
+    if region_shape == "square":
+        region = square_region(points, size)
+    else:
+        region = _disc_region(points, height, width, size)
     return {
-        "image": resize_image(native, size),
+        "image": nearest if resize == "nearest" else resize_image(native, size, resize),
         "label": label,
-        "mask": resize_fraction(region, size) >= 0.5,
-        "tortuous_vessels": resize_fraction(centre, size) > 0,
-        "vessels": resize_fraction(native.float().mean(0) / 255.0, size),
-        "metadata": {"filename": row["filename"], "row": row_number, "tortuous_points": len(points)},
+        "mask": region,
+        "tortuous_vessels": resize_fraction(points_to_mask(points, height, width), size) > 0,
+        "vessels": nearest[0].float() / 255.0,
+        "metadata": {"source": Path(os.path.relpath(image_path, root)).as_posix(), "row": index,
+                     "tortuous_points": len(points)},
     }
 
 
-def load_seed_format(n: int, size: int, seed: int, start: int = 0, path: str = "") -> RetinaBatch:
-    """Rows ``start .. start+n-1`` of a seed-format dataset, in an order shuffled by ``seed``."""
-    root = require_path("seed-format", path)
-    csv_path = _find_csv(root)
-    table = _read_table(csv_path)
-    check_range(csv_path.parent.parent, len(table), start, n)
-    order = shuffled_rows(len(table), seed)[start : start + n]
-    return load_rows([(int(i), table[i], csv_path) for i in order], size, _load_one)
+def load_seed_format(
+    n: int, size: int, seed: int, start: int = 0, path: str = "", resize: str = "nearest",
+    region_shape: str = "square", fingerprint: str = "stat",
+) -> RetinaBatch:
+    """Rows ``start .. start+n-1`` of a seed-format dataset, in an order shuffled by ``seed``.
+
+    ``resize`` (``nearest``, the study's, or ``bilinear``) resizes the images;
+    ``region_shape`` (``square``, the study's, or ``disc``) builds the region;
+    ``fingerprint`` only chooses how :func:`seed_format_fingerprint` names the files.
+    """
+    resize = require_choice(LOADER, "resize", resize, RESIZE_MODES)
+    region_shape = require_choice(LOADER, "region_shape", region_shape, REGION_SHAPES)
+    require_choice(LOADER, "fingerprint", fingerprint, FINGERPRINT_MODES)
+    table = _read(path)
+    check_range(table.csv_path.parent.parent, len(table.rows), start, n)
+    order = shuffled_rows(len(table.rows), seed)[start : start + n]
+    load_one = partial(_load_one, resize=resize, region_shape=region_shape)
+    return load_rows([(table, int(i)) for i in order], size, load_one)
+
+
+def seed_format_fingerprint(
+    path: str = "", fingerprint: str = "stat", resize: str = "nearest", region_shape: str = "square",
+) -> str:
+    """Names the current contents of the dataset behind ``path``: ``images/data.csv`` and
+    every image it lists, by size and mtime (``fingerprint="stat"``) or by their bytes
+    (``"content"``). Unreadable tables and bad labels are reported here already.
+    ``resize`` and ``region_shape`` choose no files; they are taken so that a spec's whole
+    ``params`` can be passed."""
+    mode = require_choice(LOADER, "fingerprint", fingerprint, FINGERPRINT_MODES)
+    require_choice(LOADER, "resize", resize, RESIZE_MODES)
+    require_choice(LOADER, "region_shape", region_shape, REGION_SHAPES)
+    table = _read(path)
+    # The candidates _resolve tries, relative to the folder holding images/.
+    folder = table.csv_path.parent.name
+    images = ((row.cells["filename"], os.path.join(folder, row.cells["filename"])) for row in table.rows)
+    return fingerprint_files(table.csv_path.parent.parent, [os.path.join(folder, table.csv_path.name), *images], mode)
 
 
 class SeedFormatWriter:
@@ -131,18 +222,37 @@ class SeedFormatWriter:
         self._counts = {0: 0, 1: 0}
 
     def add(self, batch: RetinaBatch) -> None:
-        """Append a batch. Points are the tortuous-vessel pixel centres in 600-px units, so
-        reading back rebuilds exactly the same tortuous region."""
+        """Append a batch. Points are the tortuous-vessel pixels in 600-px units, so
+        reading back with ``region_shape="disc"`` rebuilds exactly the same tortuous region
+        (the default, the study's square, is larger)."""
+        self.add_encoded(self.encode(batch))
+
+    @staticmethod
+    def encode(batch: RetinaBatch) -> list[tuple[int, bytes, str]]:
+        """(label, PNG bytes, tortuous_points text) per image: the costly part of ``add``,
+        a pure function, so ``ropbench generate`` runs it in its worker processes."""
+        from .png import png_bytes
+
         size = batch.images.shape[-1]
+        scale = SEED_FORMAT_SIDE / size
+        coordinate = np.array([repr(k * scale) for k in range(size)], dtype=object)  # repr(r * scale), once
+        encoded = []
         for image, label, tortuous in zip(batch.images, batch.labels.tolist(), batch.tortuous_vessels):
+            png = png_bytes(image)  # Pillow's per-row filter search would take 4x longer
+            rows, cols = np.nonzero(tortuous.numpy()) if label else (np.zeros(0, int), np.zeros(0, int))
+            points = ", ".join(map("({}, {})".format, coordinate[rows], coordinate[cols]))
+            encoded.append((label, png, f"[{points}]"))
+        return encoded
+
+    def add_encoded(self, encoded: Iterable[tuple[int, bytes, str]]) -> None:
+        """Append images already encoded by :meth:`encode`, in order."""
+        for label, png, points in encoded:
             folder = "tortuous" if label else "non_tortuous"
             filename = f"images/{folder}/{self._counts[label]}.png"
             self._counts[label] += 1
-            write_png(self.root / filename, image)
-            rows, cols = np.nonzero(tortuous.numpy()) if label else (np.zeros(0), np.zeros(0))
-            scale = SEED_FORMAT_SIDE / size
-            points = ", ".join(f"({r * scale!r}, {c * scale!r})" for r, c in zip(rows.tolist(), cols.tolist()))
-            self._csv.writerow([filename, label, f"[{points}]"])
+            (self.root / "images" / folder).mkdir(exist_ok=True)
+            (self.root / filename).write_bytes(png)
+            self._csv.writerow([filename, label, points])
 
     def close(self) -> None:
         self._handle.close()

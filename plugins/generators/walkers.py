@@ -7,18 +7,22 @@ branch (children half as wide, shorter-lived, less fertile), taper, and die of o
 on leaving the world. A tortuous walker's move is, with some probability, a few sine
 periods perpendicular to its heading, damped by the walker's age. The result is a
 :class:`VesselTree` of polylines in normalised image coordinates.
+
+Every vertex also records its *plain* position: where it would lie without the disease
+(a sine sample's point on its move's axis). Drawing a tree at its plain positions gives
+its healthy twin; moving one tortuous stretch there is an intervention.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import rng
 from .walk_params import WalkParams
 
-__all__ = ["VesselTree", "simulate_walkers", "ARTERY", "VEIN"]
+__all__ = ["VesselTree", "simulate_walkers", "tortuous_stretches", "ARTERY", "VEIN"]
 
 ARTERY, VEIN = 0, 1
 
@@ -32,7 +36,9 @@ class VesselTree:
     """Polylines of all vessels of a chunk of images (normalised coordinates).
 
     Vertices are grouped by vessel and ordered along it. ``vertex_tortuous[k]`` says the
-    segment ending at vertex k belongs to a tortuous move.
+    segment ending at vertex k belongs to a tortuous move. ``vertex_diseased[k]`` says the
+    disease moved vertex k away from ``vertex_plain_x/y``, where it would lie in a healthy
+    vessel (ordinary vertices: plain == actual, bit for bit).
     """
 
     n_images: int
@@ -47,6 +53,67 @@ class VesselTree:
     vessel_tortuous: np.ndarray  # bool [W]: the walker may make tortuous moves
     vessel_generation: np.ndarray  # int64 [W]: 0 for roots
     vessel_key: np.ndarray  # uint64 [W]: the walker's random key (for per-vessel draws)
+    vertex_plain_x: np.ndarray  # float64 [V]: the vertex without the disease
+    vertex_plain_y: np.ndarray  # float64 [V]
+    vertex_diseased: np.ndarray  # bool [V]
+
+    def straightened(self, vertices: np.ndarray) -> "VesselTree":
+        """The tree with the selected vertices (bool [V]) moved to their plain positions
+        and no longer tortuous: every selected vertex is the healthy twin's."""
+        return replace(
+            self,
+            vertex_x=np.where(vertices, self.vertex_plain_x, self.vertex_x),
+            vertex_y=np.where(vertices, self.vertex_plain_y, self.vertex_y),
+            vertex_tortuous=self.vertex_tortuous & ~vertices,
+            vertex_diseased=self.vertex_diseased & ~vertices,
+        )
+
+    def take(self, images: np.ndarray) -> "VesselTree":
+        """A tree of the images ``images`` (int [M], repeats allowed), in that order."""
+        images = np.asarray(images, dtype=np.int64)
+        vessel_order = np.argsort(self.vessel_image, kind="stable")
+        vessel_bounds = np.searchsorted(self.vessel_image[vessel_order], np.arange(self.n_images + 1))
+        vessels = _ranges(vessel_order, vessel_bounds[images], vessel_bounds[images + 1])
+        new_image = np.repeat(np.arange(len(images)), vessel_bounds[images + 1] - vessel_bounds[images])
+        vertex_bounds = np.searchsorted(self.vertex_vessel, np.arange(len(self.vessel_image) + 1))
+        counts = vertex_bounds[vessels + 1] - vertex_bounds[vessels]
+        vertices = _ranges(np.arange(len(self.vertex_x)), vertex_bounds[vessels], vertex_bounds[vessels + 1])
+        per_vertex = lambda a: a[vertices]  # noqa: E731
+        per_vessel = lambda a: a[vessels]  # noqa: E731
+        return VesselTree(
+            n_images=len(images), source=self.source[images],
+            vertex_x=per_vertex(self.vertex_x), vertex_y=per_vertex(self.vertex_y),
+            vertex_half_width=per_vertex(self.vertex_half_width),
+            vertex_vessel=np.repeat(np.arange(len(vessels)), counts),
+            vertex_tortuous=per_vertex(self.vertex_tortuous),
+            vessel_image=new_image, vessel_kind=per_vessel(self.vessel_kind),
+            vessel_tortuous=per_vessel(self.vessel_tortuous),
+            vessel_generation=per_vessel(self.vessel_generation), vessel_key=per_vessel(self.vessel_key),
+            vertex_plain_x=per_vertex(self.vertex_plain_x), vertex_plain_y=per_vertex(self.vertex_plain_y),
+            vertex_diseased=per_vertex(self.vertex_diseased),
+        )
+
+
+def _ranges(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``values[starts[0]:stops[0]]``, ``values[starts[1]:stops[1]]``, ... concatenated."""
+    counts = stops - starts
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return values[np.repeat(starts, counts) + offsets]
+
+
+def tortuous_stretches(tree: VesselTree) -> np.ndarray:
+    """int64 [V]: the tortuous stretch of each vertex, -1 for vertices the disease left alone.
+
+    A stretch is a maximal run of consecutive diseased vertices of one vessel (for the sine
+    moves: the samples of one or more sine moves in a row), numbered from 0 in vertex
+    order; its segments are those ending at its vertices. The vertex before a stretch is
+    not moved, and a stretch ends on the plain path again (a sine period ends on its axis),
+    so moving a stretch's vertices to their plain positions keeps its endpoints.
+    """
+    diseased = tree.vertex_diseased
+    continues = np.r_[False, diseased[:-1] & (tree.vertex_vessel[1:] == tree.vertex_vessel[:-1])]
+    starts = diseased & ~continues
+    return np.where(diseased, np.cumsum(starts) - 1, -1)
 
 
 class _Vertices:
@@ -55,17 +122,26 @@ class _Vertices:
     def __init__(self) -> None:
         self.parts: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, walker, order, x, y, hw, tortuous) -> None:
+    def add(self, walker, order, x, y, hw, tortuous, plain_x=None, plain_y=None) -> None:
+        """Vertices at (x, y); ``plain_x/y`` where the disease did not move them (default: there)."""
+        plain_x = x if plain_x is None else plain_x
+        plain_y = y if plain_y is None else plain_y
         shape = np.broadcast(x, y).shape
         # Copies: the walker table is updated in place after this call.
         self.parts.append(
-            tuple(np.array(np.broadcast_to(a, shape)).ravel() for a in (walker, order, x, y, hw, tortuous))
+            tuple(
+                np.array(np.broadcast_to(a, shape)).ravel()
+                for a in (walker, order, x, y, hw, tortuous, plain_x, plain_y)
+            )
         )
 
     def sorted(self) -> tuple[np.ndarray, ...]:
-        walker, order, x, y, hw, tortuous = (np.concatenate(c) for c in zip(*self.parts))
+        walker, order, x, y, hw, tortuous, plain_x, plain_y = (np.concatenate(c) for c in zip(*self.parts))
         index = np.lexsort((order, walker))
-        return walker[index], x[index], y[index], hw[index], tortuous[index].astype(bool)
+        return (
+            walker[index], x[index], y[index], hw[index], tortuous[index].astype(bool),
+            plain_x[index], plain_y[index],
+        )
 
 
 def _normalise(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +192,14 @@ def _roots(image_keys: np.ndarray, rop: np.ndarray, p: WalkParams):
     return source, image, kind, tortuous.ravel(), x.ravel(), y.ravel(), dx.ravel(), dy.ravel(), uid
 
 
-def simulate_walkers(image_keys: np.ndarray, rop: np.ndarray, p: WalkParams) -> VesselTree:
-    """Grow the vessel trees of a chunk of images; ``rop[i]`` makes image i tortuous."""
+def simulate_walkers(image_keys: np.ndarray, rop: np.ndarray, p: WalkParams, twins: bool = False) -> VesselTree:
+    """Grow the vessel trees of a chunk of images; ``rop[i]`` makes image i tortuous.
+
+    ``twins`` grows trees meant to be drawn twice (diseased and plain): tortuous walkers
+    then branch at the normal rate (the vessel count does not depend on the disease) and
+    every sine period ends exactly on its axis (the plain twin shares the walker's path
+    after each tortuous move bit for bit).
+    """
     source, image, kind, tortuous, x, y, dx, dy, uid = _roots(image_keys, rop, p)
     n_roots = len(image)
     kind_mult = np.where(kind == ARTERY, p.artery_width_multiplier, p.vein_width_multiplier)
@@ -144,15 +226,16 @@ def simulate_walkers(image_keys: np.ndarray, rop: np.ndarray, p: WalkParams) -> 
         sx, sy = source[w["image"][active], 0], source[w["image"][active], 1]
         twist = w["tortuous"][active] & (rng.uniform(key, step, _S_TORTUOUS) < p.tortuous_probability)
         _ordinary_moves(w, vertices, active[~twist], key[~twist], sx[~twist], sy[~twist], step, block, p, lo, hi)
-        _sine_moves(w, vertices, active[twist], key[twist], sx[twist], sy[twist], step, block, p, lo, hi)
-        _branch(w, vertices, active, key, step, block, p)
+        _sine_moves(w, vertices, active[twist], key[twist], sx[twist], sy[twist], step, block, p, lo, hi, twins)
+        _branch(w, vertices, active, key, step, block, p, twins)
         w["alive"][active] &= w["moves"][active] <= w["max_moves"][active]
-    vessel, vx, vy, vhw, vtort = vertices.sorted()
+    vessel, vx, vy, vhw, vtort, plain_x, plain_y = vertices.sorted()
     return VesselTree(
         n_images=len(image_keys), source=source,
         vertex_x=vx, vertex_y=vy, vertex_half_width=vhw, vertex_vessel=vessel, vertex_tortuous=vtort,
         vessel_image=w["image"], vessel_kind=w["kind"], vessel_tortuous=w["tortuous"],
         vessel_generation=w["generation"], vessel_key=w["uid"],
+        vertex_plain_x=plain_x, vertex_plain_y=plain_y, vertex_diseased=vtort.copy(),
     )
 
 
@@ -174,12 +257,15 @@ def _ordinary_moves(w, vertices, rows, key, sx, sy, step, block, p, lo, hi) -> N
     w["alive"][rows] &= alive
 
 
-def _sine_moves(w, vertices, rows, key, sx, sy, step, block, p, lo, hi) -> None:
+def _sine_moves(w, vertices, rows, key, sx, sy, step, block, p, lo, hi, exact_ends: bool) -> None:
     if len(rows) == 0:
         return
     x, y, dx, dy, hw = (w[name][rows] for name in ("x", "y", "dx", "dy", "hw"))
     k = p.sine_samples_per_period
     phase = np.arange(1, k + 1) / k  # [K]
+    wave = np.sin(2 * np.pi * phase)
+    if exact_ends:
+        wave[-1] = 0.0  # sin(2 pi) is -2.4e-16, not 0: the period would end off its axis
     damping = np.exp(-p.sine_damping * w["moves"][rows])
     for period in range(p.sine_periods):
         dx, dy = _heading(x, y, dx, dy, sx, sy, p)
@@ -188,21 +274,26 @@ def _sine_moves(w, vertices, rows, key, sx, sy, step, block, p, lo, hi) -> None:
         wavelength = rng.uniform_between(p.sine_wavelength_min, p.sine_wavelength_max, key, step, _S_WAVE, period)
         amplitude = p.sine_amplitude_ratio * wavelength * damping
         along = wavelength[:, None] * phase
-        across = amplitude[:, None] * np.sin(2 * np.pi * phase)
-        px = x[:, None] + dx[:, None] * along - dy[:, None] * across
-        py = y[:, None] + dy[:, None] * along + dx[:, None] * across
+        across = amplitude[:, None] * wave
+        axis_x = x[:, None] + dx[:, None] * along
+        axis_y = y[:, None] + dy[:, None] * along
+        px = axis_x - dy[:, None] * across
+        py = axis_y + dx[:, None] * across
         sample_hw = hw[:, None] * p.sine_width_factor ** phase
         order = step * block + period * k + np.arange(k)
-        vertices.add(rows[:, None], order, px, py, sample_hw, True)
+        vertices.add(rows[:, None], order, px, py, sample_hw, True, axis_x, axis_y)
         x, y, hw = px[:, -1], py[:, -1], sample_hw[:, -1]
     w["x"][rows], w["y"][rows], w["dx"][rows], w["dy"][rows], w["hw"][rows] = x, y, dx, dy, hw
     w["alive"][rows] &= (x > lo) & (x < hi) & (y > lo) & (y < hi)
 
 
-def _branch(w, vertices, active, key, step, block, p) -> None:
+def _branch(w, vertices, active, key, step, block, p, twins: bool) -> None:
     alive = w["alive"][active]
     mature = w["moves"][active] >= p.maturity_moves
-    chance = w["repro"][active] * np.where(w["tortuous"][active], p.tortuous_reproduction_multiplier, 1.0)
+    # The original's 0.75x for tortuous walkers would make ROP trees sparser than healthy
+    # ones; twins share one tree, which must not depend on the disease.
+    slower = 1.0 if twins else p.tortuous_reproduction_multiplier
+    chance = w["repro"][active] * np.where(w["tortuous"][active], slower, 1.0)
     born = alive & mature & (rng.uniform(key, step, _S_BRANCH) < chance)
     parents = active[born]
     if len(parents) == 0:

@@ -37,17 +37,18 @@ def expected_top_hits(mask_pixels: torch.Tensor, pixels: int, top: torch.Tensor)
     return _nan_where_empty(top.to(torch.float64) * mask_pixels / pixels, mask_pixels)
 
 
-def expected_average_precision(mask_pixels: torch.Tensor, pixels: int) -> torch.Tensor:
+def expected_average_precision(mask_pixels: torch.Tensor, pixels: int | torch.Tensor) -> torch.Tensor:
     """Exact expected average precision of a uniformly random ranking.
 
     With P positives among n, the positive at rank r has (r - 1)(P - 1)/(n - 1) other
     positives above it on average, so E[AP] = (1/n) sum_r [1/r + (P-1)/(n-1) (r-1)/r]
     = (P-1)/(n-1) + H_n (n-P) / (n (n-1)), H_n the n-th harmonic number. It exceeds the
-    prevalence P/n, noticeably so for small masks.
+    prevalence P/n, noticeably so for small masks. ``pixels`` (n) is one number for
+    every image or one per image.
     """
     mask_pixels = mask_pixels.to(torch.float64)
-    if pixels == 1:
-        return _nan_where_empty(torch.ones_like(mask_pixels), mask_pixels)
-    harmonic = float(torch.digamma(torch.tensor(pixels + 1.0, dtype=torch.float64))) + 0.5772156649015329
-    expected = (mask_pixels - 1) / (pixels - 1) + harmonic * (pixels - mask_pixels) / (pixels * (pixels - 1))
+    n = torch.as_tensor(pixels, dtype=torch.float64).expand_as(mask_pixels)
+    harmonic = torch.digamma(n + 1.0) + 0.5772156649015329
+    expected = (mask_pixels - 1) / (n - 1) + harmonic * (n - mask_pixels) / (n * (n - 1))
+    expected = torch.where(n == 1, 1.0, expected)  # one pixel, and it is the positive
     return _nan_where_empty(expected, mask_pixels)

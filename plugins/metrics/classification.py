@@ -18,17 +18,19 @@ from typing import Callable
 
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
 
-__all__ = ["classification_specs", "rop_scores"]
+__all__ = ["ropbench_register_metrics", "classification_specs", "rop_scores"]
 
 
-def rop_scores(inputs: ScoringInputs) -> tuple[torch.Tensor, torch.Tensor]:
+def rop_scores(context: ScoringContext) -> tuple[torch.Tensor, torch.Tensor]:
     """(predicted ROP probability float [N], labels int64 [N]) on the CPU."""
-    probabilities = inputs.probabilities.detach().to("cpu", torch.float32)
+    probabilities, labels = context.require("probabilities", "labels")
+    probabilities = probabilities.detach().to("cpu", torch.float32)
     if probabilities.dim() != 2 or probabilities.shape[1] != 2:
         raise ValueError(f"binary metrics need probabilities [N, 2], got {tuple(probabilities.shape)}")
-    return probabilities[:, 1], inputs.labels.detach().to("cpu", torch.int64)
+    return probabilities[:, 1], labels.detach().to("cpu", torch.int64)
 
 
 def _nan_unless(defined: bool, value: Callable[[], torch.Tensor]) -> torch.Tensor:
@@ -39,7 +41,7 @@ def _nan_unless(defined: bool, value: Callable[[], torch.Tensor]) -> torch.Tenso
 
 
 def _metric(kind: str) -> Callable[..., torch.Tensor]:
-    def compute(inputs: ScoringInputs, threshold: float = 0.5) -> torch.Tensor:
+    def compute(context: ScoringContext, seed: int, threshold: float = 0.5) -> torch.Tensor:
         # Imported here: torchmetrics takes seconds to import, and every CLI command
         # (even `ropbench list`) registers this plugin.
         from torchmetrics.functional.classification import (
@@ -51,7 +53,7 @@ def _metric(kind: str) -> Callable[..., torch.Tensor]:
             binary_specificity,
         )
 
-        scores, labels = rop_scores(inputs)
+        scores, labels = rop_scores(context)
         has_rop, has_healthy = bool((labels == 1).any()), bool((labels == 0).any())
         predicted_rop = bool((scores >= threshold).any())
         if kind == "accuracy":
@@ -76,8 +78,8 @@ def _metric(kind: str) -> Callable[..., torch.Tensor]:
 
 
 def _chance(kind: str) -> Callable[..., torch.Tensor]:
-    def chance(inputs: ScoringInputs, threshold: float = 0.5) -> torch.Tensor:
-        _, labels = rop_scores(inputs)
+    def chance(context: ScoringContext, seed: int, threshold: float = 0.5) -> torch.Tensor:
+        _, labels = rop_scores(context)
         prevalence = float((labels == 1).double().mean()) if labels.numel() else math.nan
         q = min(max(1.0 - threshold, 0.0), 1.0)
         values = {
@@ -114,6 +116,7 @@ def classification_specs() -> list[MetricSpec]:
             higher_is_better=True,
             compute=_metric(kind),
             chance=_chance(kind),
+            bounds=(0.0, 1.0),
             version="1",
             # AUROC is threshold-free: it has no threshold parameter.
             params={} if kind == "auroc" else {"threshold": 0.5},
@@ -121,3 +124,8 @@ def classification_specs() -> list[MetricSpec]:
         )
         for kind, description in _DESCRIPTIONS.items()
     ]
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return classification_specs()

@@ -16,23 +16,35 @@ Ties are split fairly everywhere: when a threshold falls inside a group of equal
 values, each tied pixel counts as selected with probability (pixels still needed) /
 (tied pixels). That is the expectation over a uniformly random tie break, so a
 constant map scores exactly its chance level.
+
+The same sorted pass also reads off each map's percentiles exactly as
+``np.percentile(heatmap, p)`` computes them (linear interpolation), for the study's
+own protocol (:mod:`.study_protocol`).
+
+Metrics share the pass through :func:`shared_ranking`, which computes it once per
+:class:`~ropbench.specs.ScoringContext` under the key ``("ranking", percentiles)``.
 """
 
 from __future__ import annotations
 
-import weakref
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["RankingSummary", "ranking_summary", "top_counts"]
+from ropbench.specs import ScoringContext
+from ropbench_plugins.metrics._blocks import map_blocks
+from ropbench_plugins.metrics._context import heatmaps_and_masks
 
-# Images per sorted chunk: ~6 MB of keys per chunk at 224 px keeps the passes in cache.
-_CHUNK_IMAGES = 16
-
+__all__ = [
+    "RankingSummary",
+    "ranking_summary",
+    "shared_ranking",
+    "top_counts",
+    "float32_order",
+    "percentile_interpolation",
+]
 
 @dataclass(frozen=True)
 class RankingSummary:
@@ -46,6 +58,8 @@ class RankingSummary:
     :param max_hit_share: share of the maximal pixels inside the mask (pointing game).
     :param average_precision: sklearn-compatible average precision.
     :param roc_auc: area under the ROC curve, ties counted one half.
+    :param percentile_values: ``np.percentile(heatmap, p)`` for each requested ``p``,
+        float32 [N, K] (NaN for a non-finite map).
     """
 
     mask_pixels: np.ndarray
@@ -56,6 +70,56 @@ class RankingSummary:
     max_hit_share: np.ndarray
     average_precision: np.ndarray
     roc_auc: np.ndarray
+    percentile_values: np.ndarray
+
+
+def percentile_interpolation(pixels: int, percentile: float) -> tuple[int, int, float]:
+    """(lower index, upper index, weight) of ``np.percentile``'s linear method.
+
+    The p-th percentile of n sorted values v is ``lerp(v[lower], v[upper], weight)``;
+    the arithmetic mirrors NumPy's ``_quantile`` (Hyndman and Fan's method 7) step
+    by step, so the interpolated value is bit-identical to NumPy's.
+    """
+    quantile = np.true_divide(percentile, 100)
+    virtual = (pixels - 1) * quantile  # NumPy's 'linear' virtual index, as it computes it
+    lower = np.floor(virtual)
+    weight = float(virtual - lower)
+    if virtual >= pixels - 1:
+        return pixels - 1, pixels - 1, weight
+    if virtual < 0:
+        return 0, 0, weight
+    return int(lower), int(lower) + 1, weight
+
+
+def _lerp(low: np.ndarray, high: np.ndarray, weight: float) -> np.ndarray:
+    # NumPy's _lerp, including its switch to the upper end at weight >= 1/2 and its
+    # float32 arithmetic (the Python float weight is a weak scalar).
+    difference = high - low
+    if weight >= 0.5:
+        return high - difference * (1 - weight)
+    return low + difference * weight
+
+
+def float32_order(values: np.ndarray) -> np.ndarray:
+    """int64 keys that order like the float32 ``values`` (-0.0 and +0.0 equal).
+
+    Signed-magnitude float bits become two's complement order: negative floats map to
+    -(magnitude bits). Keys lie in [-2^31, 2^31).
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.int32)
+    sign = bits >> 31  # 0 or -1
+    ordered = sign & np.int32(0x7FFFFFFF)
+    ordered ^= bits
+    ordered -= sign
+    return ordered.astype(np.int64)
+
+
+def _float32_from_order(ordered: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`float32_order` (-0.0 comes back as +0.0)."""
+    ordered = ordered.astype(np.int32)
+    negative = ordered < 0
+    bits = np.where(negative, (ordered - 1) ^ np.int32(0x7FFFFFFF), ordered)
+    return bits.astype(np.int32).view(np.float32)
 
 
 def top_counts(pixels: int, percentiles: Sequence[float]) -> np.ndarray:
@@ -77,14 +141,7 @@ def top_counts(pixels: int, percentiles: Sequence[float]) -> np.ndarray:
 def _sort_keys(heatmaps: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Per-row sorted int64 keys: row | order-preserving value bits | mask bit."""
     rows = heatmaps.shape[0]
-    bits = heatmaps.view(np.int32)
-    # Signed-magnitude float bits -> two's complement order: negative floats become
-    # -(magnitude bits), so -0.0 and +0.0 both become 0 (equal floats, equal keys).
-    sign = bits >> 31  # 0 or -1
-    ordered = sign & np.int32(0x7FFFFFFF)
-    ordered ^= bits
-    ordered -= sign
-    keys = ordered.astype(np.int64)
+    keys = float32_order(heatmaps)
     keys <<= 1
     keys |= masks
     # + 2^32 lifts the (signed) value field to non-negative, below the row field.
@@ -114,8 +171,24 @@ def _expected_hits_at(
     return hits_above + hits_tied * (needed / tied)
 
 
+def _percentile_values(keys: np.ndarray, rows: int, pixels: int, percentiles: Sequence[float]) -> np.ndarray:
+    """float32 [rows, K]: each row's ``np.percentile`` at every requested percentile."""
+    row_base = np.arange(rows, dtype=np.int64) * pixels
+    values = np.empty((rows, len(percentiles)), dtype=np.float32)
+    for column, percentile in enumerate(percentiles):
+        lower, upper, weight = percentile_interpolation(pixels, percentile)
+        ends = []
+        for index in (lower, upper):
+            position = row_base + index
+            # key = row << 33 | (order + 2^31) << 1 | bit: strip the row and the bit
+            ordered = ((keys[position] - (position // pixels << 33)) >> 1) - (1 << 31)
+            ends.append(_float32_from_order(ordered))
+        values[:, column] = _lerp(ends[0], ends[1], weight)
+    return values
+
+
 def _summarise_chunk(
-    heatmaps: np.ndarray, masks: np.ndarray, top: np.ndarray
+    heatmaps: np.ndarray, masks: np.ndarray, top: np.ndarray, percentiles: Sequence[float]
 ) -> tuple[np.ndarray, ...]:
     rows, pixels = heatmaps.shape
     finite = np.isfinite(heatmaps).all(axis=1)
@@ -167,34 +240,34 @@ def _summarise_chunk(
         hits[:, -1],
         average_precision,
         roc_auc,
+        _percentile_values(keys, rows, pixels, percentiles),
     )
 
 
-def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> RankingSummary:
+def _compute(
+    heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray, percentiles: Sequence[float]
+) -> RankingSummary:
     count, height, width = heatmaps.shape
     pixels = height * width
     values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
     flags = masks.detach().to("cpu", torch.bool).reshape(count, pixels).numpy()
-    chunks = [slice(i, min(i + _CHUNK_IMAGES, count)) for i in range(0, count, _CHUNK_IMAGES)]
-    if not chunks:
+    if count == 0:
         empty = np.zeros(0)
         no_top = np.zeros((0, top.size))
-        return RankingSummary(np.zeros(0, np.int64), pixels, no_top.astype(np.int64), no_top, empty, empty, empty, empty)
+        return RankingSummary(
+            np.zeros(0, np.int64), pixels, no_top.astype(np.int64), no_top, empty, empty, empty, empty,
+            np.zeros((0, len(percentiles)), np.float32),
+        )
 
     def summarise(part: slice) -> tuple[np.ndarray, ...]:
-        return _summarise_chunk(values[part], flags[part], top)
+        return _summarise_chunk(values[part], flags[part], top, percentiles)
 
-    # NumPy releases the GIL in sorts and ufuncs: chunks run on the torch thread budget.
-    workers = max(1, min(torch.get_num_threads(), len(chunks)))
-    if workers == 1:
-        parts = [summarise(part) for part in chunks]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(summarise, chunks))
-    finite, mask_pixels, hits, rank_hits, max_share, ap, auc = (np.concatenate(p) for p in zip(*parts))
+    parts = map_blocks(count, summarise)
+    finite, mask_pixels, hits, rank_hits, max_share, ap, auc, quantiles = (np.concatenate(p) for p in zip(*parts))
     unscored = (mask_pixels == 0) | ~finite
     for array in (hits, rank_hits, max_share, ap, auc):
         array[unscored] = np.nan
+    quantiles[~finite] = np.nan
     return RankingSummary(
         mask_pixels=mask_pixels,
         pixels=pixels,
@@ -204,38 +277,28 @@ def _compute(heatmaps: torch.Tensor, masks: torch.Tensor, top: np.ndarray) -> Ra
         max_hit_share=max_share,
         average_precision=ap,
         roc_auc=auc,
+        percentile_values=quantiles,
     )
-
-
-# The harness scores one (heatmaps, masks) pair with many metrics in a row; remember
-# the last summary so the sort happens once. Keyed on the tensors themselves (weak
-# references, identity and in-place version counters), never on their values.
-_last: dict[str, object] = {}
 
 
 def ranking_summary(
     heatmaps: torch.Tensor, masks: torch.Tensor, percentiles: Sequence[float]
 ) -> RankingSummary:
-    """Rank statistics of each heatmap against its mask (cached for the last pair).
+    """Rank statistics of each heatmap against its mask.
 
     Images whose mask is empty or whose heatmap has a non-finite value get NaN.
-    ``percentiles`` choose the ``top_counts`` (see :func:`top_counts`).
+    ``percentiles`` choose the ``top_counts`` (see :func:`top_counts`) and the
+    ``percentile_values``. Heatmaps are read as float32.
     """
     if heatmaps.shape != masks.shape or heatmaps.dim() != 3:
         raise ValueError(f"heatmaps {tuple(heatmaps.shape)} and masks {tuple(masks.shape)} must both be [N, H, W]")
     top = top_counts(heatmaps.shape[1] * heatmaps.shape[2], percentiles)
-    signature = (heatmaps._version, masks._version, tuple(top.tolist()))
-    cached_heatmaps = _last.get("heatmaps")
-    cached_masks = _last.get("masks")
-    if (
-        cached_heatmaps is not None
-        and cached_heatmaps() is heatmaps
-        and cached_masks() is masks  # type: ignore[operator]
-        and _last.get("signature") == signature
-    ):
-        return _last["summary"]  # type: ignore[return-value]
-    summary = _compute(heatmaps, masks, top)
-    _last.update(
-        heatmaps=weakref.ref(heatmaps), masks=weakref.ref(masks), signature=signature, summary=summary
-    )
-    return summary
+    return _compute(heatmaps, masks, top, tuple(percentiles))
+
+
+def shared_ranking(context: ScoringContext, percentiles: Sequence[float]) -> RankingSummary:
+    """:func:`ranking_summary` of ``context.heatmaps`` against ``context.masks``, computed
+    once per context (key ``("ranking", percentiles)``)."""
+    heatmaps, masks = heatmaps_and_masks(context)
+    key = ("ranking", tuple(percentiles))
+    return context.shared.get(key, lambda: ranking_summary(heatmaps, masks, percentiles))

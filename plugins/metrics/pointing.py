@@ -15,16 +15,22 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts, scored_images
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
+from ropbench_plugins.metrics._context import (
+    count_mask_pixels,
+    finite_maps,
+    heatmaps_and_masks,
+    mask_pixel_counts,
+)
 from ropbench_plugins.metrics.chance_levels import mask_share
-from ropbench_plugins.metrics.pixel_ranking import ranking_summary
+from ropbench_plugins.metrics.pixel_ranking import ranking_summary, shared_ranking
 from ropbench_plugins.metrics.thresholded import PERCENTILES
 
 # Images per block when dilating: bounds the temporaries of the tolerance path.
 BLOCK_IMAGES = 32
 
-__all__ = ["dilate", "tolerance_pixels", "pointing_game", "pointing_game_spec"]
+__all__ = ["ropbench_register_metrics", "dilate", "tolerance_pixels", "pointing_game", "pointing_game_spec"]
 
 
 def tolerance_pixels(tolerance: float, height: int, width: int) -> int:
@@ -68,27 +74,30 @@ def pointing_game(heatmaps: torch.Tensor, masks: torch.Tensor, radius: int = 0) 
         maximal = flat == flat.amax(1, keepdim=True)
         hits = (maximal & dilate(masks[block], radius).flatten(1)).sum(1).to(torch.float64)
         share[block] = hits / maximal.sum(1).clamp(min=1)
-    return torch.where(scored_images(heatmaps, masks), share, torch.nan)
+    return torch.where((count_mask_pixels(masks) > 0) & finite_maps(heatmaps), share, torch.nan)
 
 
-def _compute(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
-    heatmaps, masks = heatmaps_and_masks(inputs)
+def _compute(context: ScoringContext, seed: int, tolerance: float = 0.0) -> torch.Tensor:
+    heatmaps, masks = heatmaps_and_masks(context)
     radius = tolerance_pixels(tolerance, masks.shape[1], masks.shape[2])
+    if radius == 0:  # the top-1 statistic of the shared sorted pass: no extra work
+        return torch.from_numpy(shared_ranking(context, PERCENTILES).max_hit_share.copy())
     return pointing_game(heatmaps, masks, radius)
 
 
-def _chance(inputs: ScoringInputs, tolerance: float = 0.0) -> torch.Tensor:
+def _chance(context: ScoringContext, seed: int, tolerance: float = 0.0) -> torch.Tensor:
     # A random map's maximum is a uniformly random pixel.
-    _, masks = heatmaps_and_masks(inputs)
+    _, masks = heatmaps_and_masks(context)
     radius = tolerance_pixels(tolerance, masks.shape[1], masks.shape[2])
     pixels = masks.shape[1] * masks.shape[2]
+    mask_pixels = mask_pixel_counts(context)
     if radius == 0:
-        return mask_share(mask_pixel_counts(masks), pixels)
+        return mask_share(mask_pixels, pixels)
     masks = masks.cpu()
     grown = torch.cat(
-        [mask_pixel_counts(dilate(masks[i : i + BLOCK_IMAGES], radius)) for i in range(0, masks.shape[0], BLOCK_IMAGES)]
+        [count_mask_pixels(dilate(masks[i : i + BLOCK_IMAGES], radius)) for i in range(0, masks.shape[0], BLOCK_IMAGES)]
     ) if masks.shape[0] else torch.zeros(0, dtype=torch.int64)
-    return torch.where(mask_pixel_counts(masks) > 0, mask_share(grown, pixels), torch.nan)
+    return torch.where(mask_pixels > 0, mask_share(grown, pixels), torch.nan)
 
 
 def pointing_game_spec() -> MetricSpec:
@@ -99,6 +108,7 @@ def pointing_game_spec() -> MetricSpec:
         higher_is_better=True,
         compute=_compute,
         chance=_chance,
+        bounds=(0.0, 1.0),
         version="1",
         params={"tolerance": 0.0},
         description=(
@@ -106,3 +116,8 @@ def pointing_game_spec() -> MetricSpec:
             "side) of the mask; tied maxima split fairly."
         ),
     )
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return [pointing_game_spec()]

@@ -13,47 +13,58 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts, scored_images
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
+from ropbench_plugins.metrics._blocks import map_blocks
+from ropbench_plugins.metrics._context import (
+    count_mask_pixels,
+    finite_maps,
+    flat_numpy,
+    heatmaps_and_masks,
+    mask_pixel_counts,
+)
 from ropbench_plugins.metrics.chance_levels import mask_share
 
-__all__ = ["relevance_mass", "relevance_mass_spec"]
+__all__ = ["ropbench_register_metrics", "relevance_mass", "shared_relevance_mass", "relevance_mass_spec"]
 
-_BLOCK_IMAGES = 32
 
 def relevance_mass(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """float64 [N]: positive relevance inside ``masks`` over all positive relevance."""
     count = heatmaps.shape[0]
     pixels = heatmaps.shape[1] * heatmaps.shape[2]
-    values = heatmaps.detach().to("cpu", torch.float32).reshape(count, pixels).numpy()
-    flags = masks.detach().cpu().reshape(count, pixels).numpy()
-    total = np.empty(count)
-    inside = np.empty(count)
-    # Row blocks reuse one cache-sized buffer instead of a [N, H*W] temporary.
-    buffer = np.empty((min(count, _BLOCK_IMAGES), pixels), dtype=np.float32)
-    for start in range(0, count, _BLOCK_IMAGES):
-        rows = slice(start, min(start + _BLOCK_IMAGES, count))
-        positive = np.maximum(values[rows], np.float32(0.0), out=buffer[: rows.stop - rows.start])
+    values = flat_numpy(heatmaps, torch.float32)
+    flags = flat_numpy(masks, torch.bool)
+
+    def sums(rows: slice) -> np.ndarray:
+        positive = np.maximum(values[rows], np.float32(0.0))
         # float64 accumulation: float32 sums of 50k pixels lose the digits that make
         # the mask's own relevance mass exactly 1. Masking by multiplication is exact.
-        total[rows] = np.add.reduce(positive, axis=1, dtype=np.float64)
+        total = np.add.reduce(positive, axis=1, dtype=np.float64)
         positive *= flags[rows]
-        inside[rows] = np.add.reduce(positive, axis=1, dtype=np.float64)
-    mask_pixels = mask_pixel_counts(masks).numpy()
+        return np.stack([total, np.add.reduce(positive, axis=1, dtype=np.float64)], 1)
+
+    total, inside = np.concatenate(map_blocks(count, sums) or [np.zeros((0, 2))]).T
+    mask_pixels = count_mask_pixels(masks)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mass = np.where(total > 0, inside / total, mask_pixels / pixels)
+        mass = np.where(total > 0, inside / total, mask_pixels.numpy() / pixels)
     mass = torch.from_numpy(mass)
-    return torch.where(scored_images(heatmaps, masks), mass, torch.nan)
+    return torch.where((mask_pixels > 0) & finite_maps(heatmaps), mass, torch.nan)
 
 
-def _compute(inputs: ScoringInputs) -> torch.Tensor:
-    return relevance_mass(*heatmaps_and_masks(inputs))
+def shared_relevance_mass(context: ScoringContext) -> torch.Tensor:
+    """:func:`relevance_mass` of ``context.heatmaps`` in ``context.masks``, once per context."""
+    heatmaps, masks = heatmaps_and_masks(context)
+    return context.shared.get(("relevance-mass",), lambda: relevance_mass(heatmaps, masks)).clone()
 
 
-def _chance(inputs: ScoringInputs) -> torch.Tensor:
+def _compute(context: ScoringContext, seed: int) -> torch.Tensor:
+    return shared_relevance_mass(context)
+
+
+def _chance(context: ScoringContext, seed: int) -> torch.Tensor:
     # i.i.d. uniform pixels are exchangeable: each pixel holds 1/n of the expected mass.
-    _, masks = heatmaps_and_masks(inputs)
-    return mask_share(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
+    _, masks = heatmaps_and_masks(context)
+    return mask_share(mask_pixel_counts(context), masks.shape[1] * masks.shape[2])
 
 
 def relevance_mass_spec() -> MetricSpec:
@@ -64,7 +75,13 @@ def relevance_mass_spec() -> MetricSpec:
         higher_is_better=True,
         compute=_compute,
         chance=_chance,
+        bounds=(0.0, 1.0),
         version="1",
         params={},
         description="Share of the heatmap's positive relevance inside the mask.",
     )
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return [relevance_mass_spec()]

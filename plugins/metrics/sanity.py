@@ -7,16 +7,19 @@ numbered block: ``features.3``, ``blocks.7``, ``head``, ``cls_token``, ``pos_emb
 head, final norm, the blocks from last to first, then the patch embedding, position
 embedding and class token, so embeddings are randomised too. Groups are replaced,
 cumulatively from the output, by the parameters of a fresh untrained copy built by
-``inputs.build_model`` under the ``seed`` parameter (one seed for all five specs, so they
-share one cascade; it is recorded with the parameters); at 25, 50, 75 and 100 % of the groups the
-images are explained again and each new map is compared with the trained model's map
-by Spearman rank correlation (average ranks for ties; optionally of absolute values).
+``context.build_fresh_model`` under the ``randomization_seed`` parameter (one seed for
+all five specs, so they share one cascade; it is recorded with the parameters, and is
+not the metric's own seed); at 25, 50, 75 and 100 % of the groups the images are
+explained again (``context.reexplain`` with ``rows = arange(N)``: image i is explained
+image i) and each new map is compared with the trained model's map by Spearman rank
+correlation (average ranks for ties; optionally of absolute values).
 
 A map that stays similar while the model is randomised does not depend on what the
 model learned: lower similarity is better. ``randomization-pass`` is 1 for an image
 whose similarity after randomising every group is below ``threshold``.
 
-Cost: four ``explain`` calls per image (one per depth), shared by all sanity metrics.
+Cost: four ``reexplain`` calls per image (one per depth), shared by all sanity metrics
+through ``context.shared`` (key ``("randomization-cascade", absolute, randomization_seed)``).
 """
 
 from __future__ import annotations
@@ -29,15 +32,16 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import LastInputsMemo, require
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
 
-__all__ = [
+__all__ = ["ropbench_register_metrics", 
     "RANDOMIZED_PERCENTS",
     "parameter_groups",
     "average_ranks",
     "spearman_similarity",
     "cascading_randomization",
+    "shared_cascade",
     "sanity_specs",
 ]
 
@@ -86,12 +90,12 @@ def spearman_similarity(first: torch.Tensor, second: torch.Tensor) -> torch.Tens
     return torch.where(norm > 0, ((a * b).sum(1) / norm.clamp(min=1e-300)).clamp(-1, 1), fallback)
 
 
-def _random_parameters(model: nn.Module, inputs: ScoringInputs, seed: int) -> dict[str, torch.Tensor]:
+def _random_parameters(model: nn.Module, context: ScoringContext, seed: int) -> dict[str, torch.Tensor]:
     """Parameters of a fresh untrained model, reproducibly (or seeded noise without one)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if inputs.build_model is not None:
-            fresh = inputs.build_model()
+        if context.build_fresh_model is not None:
+            fresh = context.build_fresh_model()
             return {name: p.detach() for name, p in fresh.named_parameters()}
         generator = torch.Generator().manual_seed(seed)
         return {
@@ -100,17 +104,21 @@ def _random_parameters(model: nn.Module, inputs: ScoringInputs, seed: int) -> di
         }
 
 
-def cascading_randomization(inputs: ScoringInputs, absolute: bool = False, seed: int = 0) -> dict[int, torch.Tensor]:
+def cascading_randomization(
+    context: ScoringContext, absolute: bool = False, randomization_seed: int = 0
+) -> dict[int, torch.Tensor]:
     """{percent of groups randomised: Spearman similarity float64 [N]}.
 
-    ``seed`` seeds the fresh model (or the noise) that replaces the parameters.
+    ``randomization_seed`` seeds the fresh model (or the noise) that replaces the
+    parameters.
     """
-    model, images, targets, heatmaps, explain = require(
-        inputs, "model", "images", "targets", "heatmaps", "explain"
+    model, images, targets, heatmaps, reexplain = context.require(
+        "model", "images", "targets", "heatmaps", "reexplain"
     )
+    rows = torch.arange(images.shape[0])
     randomized = copy.deepcopy(model)
     groups = parameter_groups(randomized)
-    replacements = _random_parameters(randomized, inputs, seed)
+    replacements = _random_parameters(randomized, context, randomization_seed)
     parameters = dict(randomized.named_parameters())
     reference = heatmaps.detach().cpu()
     reference = reference.abs() if absolute else reference
@@ -123,30 +131,34 @@ def cascading_randomization(inputs: ScoringInputs, absolute: bool = False, seed:
                 for name in group:
                     parameters[name].copy_(replacements[name].to(parameters[name].device))
         done = depth
-        explained = explain(randomized, images, targets).detach().cpu()
+        explained = reexplain(randomized, images, targets, rows).detach().cpu()
         similarities[percent] = spearman_similarity(reference, explained.abs() if absolute else explained)
     return similarities
 
 
-_memo = LastInputsMemo()
-
-
-def _cached(inputs: ScoringInputs, absolute: bool, seed: int) -> dict[int, torch.Tensor]:
-    # One cascade serves all five specs: they share the model, images, maps, explain
-    # function and the randomisation seed (a parameter, not the per-metric seed).
-    objects = require(inputs, "model", "images", "targets", "heatmaps", "explain")
-    return _memo.get(objects, (absolute, seed), lambda: cascading_randomization(inputs, absolute, seed))
+def shared_cascade(context: ScoringContext, absolute: bool, randomization_seed: int) -> dict[int, torch.Tensor]:
+    """:func:`cascading_randomization`, once per context for each (absolute, seed)."""
+    # One cascade serves all five specs: they share the model, images, maps and the
+    # randomisation seed (a parameter, not the per-metric seed).
+    key = ("randomization-cascade", bool(absolute), int(randomization_seed))
+    return context.shared.get(
+        key, lambda: cascading_randomization(context, bool(absolute), int(randomization_seed))
+    )
 
 
 def _similarity_at(percent: int) -> Callable[..., torch.Tensor]:
-    def compute(inputs: ScoringInputs, absolute: bool = False, seed: int = 0) -> torch.Tensor:
-        return _cached(inputs, bool(absolute), int(seed))[percent].clone()
+    def compute(
+        context: ScoringContext, seed: int, absolute: bool = False, randomization_seed: int = 0
+    ) -> torch.Tensor:
+        return shared_cascade(context, absolute, randomization_seed)[percent].clone()
 
     return compute
 
 
-def _passed(inputs: ScoringInputs, absolute: bool = False, threshold: float = 0.5, seed: int = 0) -> torch.Tensor:
-    return (_cached(inputs, bool(absolute), int(seed))[100] < threshold).to(torch.float64)
+def _passed(
+    context: ScoringContext, seed: int, absolute: bool = False, threshold: float = 0.5, randomization_seed: int = 0
+) -> torch.Tensor:
+    return (shared_cascade(context, absolute, randomization_seed)[100] < threshold).to(torch.float64)
 
 
 def sanity_specs() -> list[MetricSpec]:
@@ -157,8 +169,9 @@ def sanity_specs() -> list[MetricSpec]:
             kind="sanity",
             higher_is_better=False,
             compute=_similarity_at(percent),
+            bounds=(-1.0, 1.0),
             version="1",
-            params={"absolute": False, "seed": 0},
+            params={"absolute": False, "randomization_seed": 0},
             description=(
                 f"Spearman similarity of the map to the map after randomising {percent}% of "
                 "the parameter groups from the output (lower: the map depends on the weights)."
@@ -172,9 +185,15 @@ def sanity_specs() -> list[MetricSpec]:
             kind="sanity",
             higher_is_better=True,
             compute=_passed,
+            bounds=(0.0, 1.0),
             version="1",
-            params={"absolute": False, "threshold": 0.5, "seed": 0},
+            params={"absolute": False, "threshold": 0.5, "randomization_seed": 0},
             description="1 where the map's Spearman similarity after full randomisation is below `threshold`.",
         )
     )
     return specs
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return sanity_specs()

@@ -13,33 +13,32 @@ import math
 
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
+from ropbench_plugins.metrics._context import heatmaps_and_masks, mask_pixel_counts
 from ropbench_plugins.metrics.chance_levels import expected_average_precision
-from ropbench_plugins.metrics.pixel_ranking import ranking_summary
+from ropbench_plugins.metrics.pixel_ranking import shared_ranking
 from ropbench_plugins.metrics.thresholded import PERCENTILES
 
-__all__ = ["threshold_free_specs"]
+__all__ = ["ropbench_register_metrics", "threshold_free_specs"]
 
 
-def _average_precision(inputs: ScoringInputs) -> torch.Tensor:
-    heatmaps, masks = heatmaps_and_masks(inputs)
-    return torch.from_numpy(ranking_summary(heatmaps, masks, PERCENTILES).average_precision)
+def _average_precision(context: ScoringContext, seed: int) -> torch.Tensor:
+    return torch.from_numpy(shared_ranking(context, PERCENTILES).average_precision.copy())
 
 
-def _average_precision_chance(inputs: ScoringInputs) -> torch.Tensor:
-    _, masks = heatmaps_and_masks(inputs)
-    return expected_average_precision(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
+def _average_precision_chance(context: ScoringContext, seed: int) -> torch.Tensor:
+    _, masks = heatmaps_and_masks(context)
+    return expected_average_precision(mask_pixel_counts(context), masks.shape[1] * masks.shape[2])
 
 
-def _roc_auc(inputs: ScoringInputs) -> torch.Tensor:
-    heatmaps, masks = heatmaps_and_masks(inputs)
-    return torch.from_numpy(ranking_summary(heatmaps, masks, PERCENTILES).roc_auc)
+def _roc_auc(context: ScoringContext, seed: int) -> torch.Tensor:
+    return torch.from_numpy(shared_ranking(context, PERCENTILES).roc_auc.copy())
 
 
-def _roc_auc_chance(inputs: ScoringInputs) -> torch.Tensor:
-    _, masks = heatmaps_and_masks(inputs)
-    mask_pixels = mask_pixel_counts(masks)
+def _roc_auc_chance(context: ScoringContext, seed: int) -> torch.Tensor:
+    _, masks = heatmaps_and_masks(context)
+    mask_pixels = mask_pixel_counts(context)
     pixels = masks.shape[1] * masks.shape[2]
     # Undefined (NaN) like the score itself when the mask is empty or covers everything.
     defined = (mask_pixels > 0) & (mask_pixels < pixels)
@@ -55,6 +54,7 @@ def threshold_free_specs() -> list[MetricSpec]:
             higher_is_better=True,
             compute=_average_precision,
             chance=_average_precision_chance,
+            bounds=(0.0, 1.0),
             version="1",
             params={},
             description="Average precision of the heatmap ranking pixels into mask / background.",
@@ -65,6 +65,7 @@ def threshold_free_specs() -> list[MetricSpec]:
             higher_is_better=True,
             compute=_roc_auc,
             chance=_roc_auc_chance,
+            bounds=(0.0, 1.0),
             version="1",
             params={},
             description=(
@@ -73,3 +74,8 @@ def threshold_free_specs() -> list[MetricSpec]:
             ),
         ),
     ]
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return threshold_free_specs()

@@ -16,12 +16,13 @@ from typing import Callable
 
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import heatmaps_and_masks, mask_pixel_counts
+from ropbench import hookimpl
+from ropbench.specs import MetricSpec, ScoringContext
+from ropbench_plugins.metrics._context import heatmaps_and_masks, mask_pixel_counts
 from ropbench_plugins.metrics.chance_levels import expected_top_hits, mask_share
-from ropbench_plugins.metrics.pixel_ranking import RankingSummary, ranking_summary, top_counts
+from ropbench_plugins.metrics.pixel_ranking import RankingSummary, shared_ranking, top_counts
 
-__all__ = ["PERCENTILES", "percentile_specs", "rank_accuracy_spec", "overlap_score"]
+__all__ = ["ropbench_register_metrics", "PERCENTILES", "percentile_specs", "rank_accuracy_spec", "overlap_score"]
 
 PERCENTILES: tuple[int, ...] = (50, 75, 80, 90, 95)
 
@@ -40,22 +41,21 @@ def overlap_score(score: str, hits: torch.Tensor, top: torch.Tensor, mask_pixels
     return _SCORES[score][0](hits, top.to(torch.float64), mask_pixels.to(torch.float64))
 
 
-def _summary(inputs: ScoringInputs) -> RankingSummary:
-    heatmaps, masks = heatmaps_and_masks(inputs)
-    return ranking_summary(heatmaps, masks, PERCENTILES)
+def _summary(context: ScoringContext) -> RankingSummary:
+    return shared_ranking(context, PERCENTILES)
 
 
 def _percentile_metric(score: str, index: int) -> tuple[Callable, Callable]:
-    def compute(inputs: ScoringInputs) -> torch.Tensor:
-        summary = _summary(inputs)
-        hits = torch.from_numpy(summary.expected_hits[:, index])
-        top = torch.from_numpy(summary.top_counts[:, index])
+    def compute(context: ScoringContext, seed: int) -> torch.Tensor:
+        summary = _summary(context)
+        hits = torch.from_numpy(summary.expected_hits[:, index].copy())
+        top = torch.from_numpy(summary.top_counts[:, index].copy())
         return overlap_score(score, hits, top, torch.from_numpy(summary.mask_pixels))
 
-    def chance(inputs: ScoringInputs) -> torch.Tensor:
-        heatmaps, masks = heatmaps_and_masks(inputs)
+    def chance(context: ScoringContext, seed: int) -> torch.Tensor:
+        _, masks = heatmaps_and_masks(context)
         pixels = masks.shape[1] * masks.shape[2]
-        mask_pixels = mask_pixel_counts(masks)
+        mask_pixels = mask_pixel_counts(context)
         top = torch.from_numpy(top_counts(pixels, PERCENTILES)[index : index + 1]).expand(masks.shape[0])
         hits = expected_top_hits(mask_pixels, pixels, top)
         return overlap_score(score, hits, top, mask_pixels)
@@ -76,6 +76,7 @@ def percentile_specs() -> list[MetricSpec]:
                     higher_is_better=True,
                     compute=compute,
                     chance=chance,
+                    bounds=(0.0, 1.0),
                     version="1",
                     params={},
                     description=(
@@ -87,15 +88,15 @@ def percentile_specs() -> list[MetricSpec]:
     return specs
 
 
-def _rank_accuracy(inputs: ScoringInputs) -> torch.Tensor:
-    summary = _summary(inputs)
+def _rank_accuracy(context: ScoringContext, seed: int) -> torch.Tensor:
+    summary = _summary(context)
     mask_pixels = torch.from_numpy(summary.mask_pixels).to(torch.float64)
     return torch.from_numpy(summary.rank_hits) / mask_pixels
 
 
-def _rank_accuracy_chance(inputs: ScoringInputs) -> torch.Tensor:
-    _, masks = heatmaps_and_masks(inputs)
-    return mask_share(mask_pixel_counts(masks), masks.shape[1] * masks.shape[2])
+def _rank_accuracy_chance(context: ScoringContext, seed: int) -> torch.Tensor:
+    _, masks = heatmaps_and_masks(context)
+    return mask_share(mask_pixel_counts(context), masks.shape[1] * masks.shape[2])
 
 
 def rank_accuracy_spec() -> MetricSpec:
@@ -106,6 +107,7 @@ def rank_accuracy_spec() -> MetricSpec:
         higher_is_better=True,
         compute=_rank_accuracy,
         chance=_rank_accuracy_chance,
+        bounds=(0.0, 1.0),
         version="1",
         params={},
         description=(
@@ -113,3 +115,8 @@ def rank_accuracy_spec() -> MetricSpec:
             "(ties at the cut split fairly)."
         ),
     )
+
+
+@hookimpl
+def ropbench_register_metrics() -> list[MetricSpec]:
+    return [*percentile_specs(), rank_accuracy_spec()]

@@ -24,8 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from ropbench.compare import compare_summaries, comparison_markdown, load_summary
+    from ropbench.compare import compare_summaries, comparison_markdown, load_summary, require_comparable
 
-    comparison = compare_summaries(load_summary(args.run_a), load_summary(args.run_b), args.metric or ("*",))
+    a = require_comparable(load_summary(args.run_a), str(args.run_a))
+    b = require_comparable(load_summary(args.run_b), str(args.run_b))
+    comparison = compare_summaries(a, b, args.metric or ("*",))
     print(comparison_markdown(comparison, str(args.run_a), str(args.run_b)), end="")
     return 0

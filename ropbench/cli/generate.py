@@ -4,9 +4,11 @@
     ropbench generate rw-graded --n 200 --size 128 --seed 1 --out data/g --format folder \\
         --param severity=0.5
 
-Memory stays flat: images are generated and written one chunk at a time. The output
-folder also gets ``contact_sheet.png`` (the first images with their ground truth drawn
-on), ``metadata.jsonl`` (one line per image) and ``generator.json`` (what made it).
+Memory stays flat: images are generated and written one chunk at a time, on ``--workers``
+processes (default: every core); the output is byte-identical for any worker count and
+chunk size. The output folder also gets ``contact_sheet.png`` (the first images with
+their ground truth drawn on), ``metadata.jsonl`` (one line per image) and
+``generator.json`` (what made it).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable
 
 from ropbench.errors import RopbenchError
+from ropbench.generation import default_workers
 
-__all__ = ["register", "run_generate", "stream_batches", "parse_param"]
+__all__ = ["register", "run_generate", "parse_param"]
 
 FORMATS = ("seed", "folder")
 
@@ -43,7 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--param", action="append", default=[], metavar="KEY=VALUE",
         help="generator parameter (VALUE parsed as JSON, else a string); repeatable",
     )
-    parser.add_argument("--chunk", type=int, default=64, help="images per chunk (default 64)")
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="images per chunk (default: 64, fewer above 362 px)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(),
+        help=f"processes generating at once (default: the cores here, {default_workers()})",
+    )
     parser.add_argument("--sheet", type=int, default=32, help="images on the contact sheet (0: none)")
     parser.set_defaults(handler=run_generate)
 
@@ -59,18 +70,24 @@ def parse_param(text: str) -> tuple[str, Any]:
         return key.strip(), raw
 
 
-def stream_batches(
-    spec: Any, n: int, size: int, seed: int, params: Mapping[str, Any], chunk: int = 64, start: int = 0
-) -> Iterator[Any]:
-    """Images ``start .. start+n-1`` of ``spec`` as consecutive RetinaBatch chunks.
+@dataclass
+class _ExportedChunk:
+    """What a worker sends back for one chunk: encoded images (or the batch, for a writer
+    that cannot encode apart), metadata lines and the chunk's share of the contact sheet."""
 
-    Image i depends only on (generator, params, seed, i), so chunks concatenate to
-    exactly what one call would return, while only one chunk is held at a time.
-    """
-    if chunk < 1:
-        raise RopbenchError(f"--chunk must be >= 1, got {chunk}")
-    for first in range(start, start + n, chunk):
-        yield spec.generate(n=min(chunk, start + n - first), size=size, seed=seed, start=first, **params)
+    count: int
+    encoded: Any
+    batch: Any
+    metadata: str
+    sheet: Any
+
+
+def _export(batch: Any, first: int, encode: Callable[[Any], Any] | None, sheet_end: int) -> _ExportedChunk:
+    lines = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in batch.metadata)
+    sheet = batch.select(slice(0, sheet_end - first)) if first < sheet_end else None
+    if encode is None:
+        return _ExportedChunk(count=len(batch), encoded=None, batch=batch, metadata=lines, sheet=sheet)
+    return _ExportedChunk(count=len(batch), encoded=encode(batch), batch=None, metadata=lines, sheet=sheet)
 
 
 def _writer(fmt: str, out: Path):
@@ -85,6 +102,7 @@ def _writer(fmt: str, out: Path):
 
 def run_generate(args: argparse.Namespace) -> int:
     from ropbench.contact_sheet import save_contact_sheet
+    from ropbench.generation import map_chunks
     from ropbench.registry import get_registry
     from ropbench.specs import RetinaBatch
 
@@ -98,18 +116,27 @@ def run_generate(args: argparse.Namespace) -> int:
         )
     if args.n < 1 or args.size < 8:
         raise RopbenchError(f"need --n >= 1 and --size >= 8, got --n {args.n} --size {args.size}")
+    if args.chunk is not None and args.chunk < 1:
+        raise RopbenchError(f"--chunk must be >= 1, got {args.chunk}")
+    if args.workers < 1:
+        raise RopbenchError(f"--workers must be >= 1, got {args.workers}")
     args.out.mkdir(parents=True, exist_ok=True)
     sheet: list[RetinaBatch] = []
-    kept, done, started = 0, 0, time.perf_counter()
+    done, started = 0, time.perf_counter()
     with _writer(args.format, args.out) as writer, (args.out / "metadata.jsonl").open("w") as meta:
-        for batch in stream_batches(spec, args.n, args.size, args.seed, params, args.chunk, args.start):
-            writer.add(batch)
-            for record in batch.metadata:
-                meta.write(json.dumps(record, separators=(",", ":")) + "\n")
-            if kept < args.sheet:
-                sheet.append(batch.select(slice(0, args.sheet - kept)))
-                kept += len(sheet[-1])
-            done += len(batch)
+        # Encoding (PNG) runs in the workers when the writer can do it apart from writing.
+        encode = getattr(type(writer), "encode", None)
+        export = partial(_export, encode=encode, sheet_end=args.start + args.sheet)
+        chunks = map_chunks(spec, args.n, args.size, args.seed, args.start, params, args.workers, args.chunk, export)
+        for chunk in chunks:
+            if chunk.encoded is not None:
+                writer.add_encoded(chunk.encoded)
+            else:
+                writer.add(chunk.batch)
+            meta.write(chunk.metadata)
+            if chunk.sheet is not None:
+                sheet.append(chunk.sheet)
+            done += chunk.count
             _progress(args.name, done, args.n, started)
     print(file=sys.stderr)
     manifest = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -11,7 +10,10 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("leaderboard", help="print the leaderboard of a run directory")
+    parser = subparsers.add_parser(
+        "leaderboard", help="print the leaderboard of a run directory",
+        description="Print a run's leaderboard: exactly the leaderboard.md the run wrote, unless "
+        "--rank-by asks for another ranking or --format csv for the CSV summary.")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--format", choices=("markdown", "csv"), default="markdown")
     parser.add_argument("--rank-by", nargs="+", metavar="METRIC",
@@ -20,20 +22,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def show_leaderboard(args: argparse.Namespace) -> int:
-    from ropbench.errors import RopbenchError
-    from ropbench.leaderboard import leaderboard_markdown, summarise
-    from ropbench.results import FLOAT_FORMAT, read_table
-    from ropbench_plugins.reporters.leaderboards import DEFAULT_RANKING
+    from ropbench.leaderboard import DEFAULT_RANKING, run_leaderboard_markdown
+    from ropbench.results import FLOAT_FORMAT
+    from ropbench.rundir import RunDir
 
-    results = args.run_dir / "results.csv"
-    if not results.is_file():
-        raise RopbenchError(f"{args.run_dir} is not a run directory: {results} not found")
-    summary = summarise(read_table(results))
+    run = RunDir.open(args.run_dir)
     if args.format == "csv":
-        summary.to_csv(sys.stdout, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        run.summary.to_csv(sys.stdout, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         return 0
-    manifest_path = args.run_dir / "manifest.json"
-    name = json.loads(manifest_path.read_text())["suite"]["name"] if manifest_path.is_file() else args.run_dir.name
-    print(leaderboard_markdown(summary, title=f"ropbench leaderboard: {name}",
-                               rank_by=args.rank_by or DEFAULT_RANKING), end="")
+    written = run.leaderboard_text()
+    if written is not None and not args.rank_by:
+        print(written, end="")
+        return 0
+    print(run_leaderboard_markdown(run.results, run.manifest, args.rank_by or DEFAULT_RANKING), end="")
     return 0

@@ -1,71 +1,27 @@
 """The self-contained HTML report of a run: ``ropbench report RUN_DIR``.
 
 One file, openable offline and attachable to an issue: CSS inline, pictures inlined as
-base64 PNG, charts as inline SVG, no script or font from the network. It shows the
-leaderboards, the original study's percentile table, precision / recall against
-threshold, a heatmap gallery, confusion matrices and the run's manifest.
+base64 PNG, charts as inline SVG, no script or font from the network. It opens with one
+chart per generator (each explanation's prior-controlled score against the random map,
+the vessel prior and the oracle), then the boards, the percentile tables, the original
+study's format, a heatmap gallery, confusion matrices and the run's manifest.
+
+The package is imported lazily: :mod:`ropbench.leaderboard` uses its torch-free board
+modules (:mod:`.boards`, :mod:`.study`) without pulling in the picture code.
 """
 
 from __future__ import annotations
 
-from html import escape
-from importlib import resources
-from pathlib import Path
-from string import Template
-from typing import Sequence
-
-from ropbench import __version__
-from ropbench.report.confusion import build_confusion_matrices
-from ropbench.report.gallery import CacheReader, build_galleries
-from ropbench.report.rundata import RunData, load_run
-from ropbench.report.sections import (
-    confusion_section, curves_section, facts_section, gallery_section, leaderboard_section,
-    manifest_section, study_section,
-)
+from typing import Any
 
 __all__ = ["render_report", "write_report", "load_run", "RunData"]
 
-NAVIGATION = (("leaderboards", "Leaderboards"), ("study", "Original study format"),
-              ("curves", "Precision / recall curves"), ("gallery", "Heatmap gallery"),
-              ("confusion", "Confusion matrices"), ("manifest", "Manifest"))
+_HOMES = {"render_report": "page", "write_report": "page", "load_run": "rundata", "RunData": "rundata"}
 
 
-def _asset(name: str) -> str:
-    return resources.files("ropbench.report").joinpath(name).read_text(encoding="utf-8")
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-
-def render_report(run: RunData, rank_by: Sequence[str] = ()) -> str:
-    """The report page of ``run`` as one HTML string (deterministic for a given run)."""
-    if not rank_by:
-        from ropbench_plugins.reporters.leaderboards import DEFAULT_RANKING
-
-        rank_by = DEFAULT_RANKING
-    cache_dir = run.cache_dir
-    reader = CacheReader(cache_dir) if cache_dir is not None and cache_dir.is_dir() else None
-    unavailable = (f"the run's cache directory {cache_dir} is not available" if cache_dir
-                   else "the run's manifest names no cache directory")
-    matrices = build_confusion_matrices(run, reader) if reader is not None else None
-    generators = run.generators
-    sections = [
-        leaderboard_section(run.summary, generators, rank_by),
-        study_section(run.summary),
-        curves_section(run.summary, generators),
-        gallery_section(build_galleries(run, reader)),
-        confusion_section(matrices, unavailable),
-        manifest_section(run.manifest),
-    ]
-    navigation = " ".join(f'<a href="#{anchor}">{text}</a>' for anchor, text in NAVIGATION)
-    title = f"ropbench report: {run.title}"
-    body = (f"<header><h1>{escape(title)}</h1>{facts_section(run.manifest, run.title)}"
-            f"<nav>{navigation}</nav></header><main>{''.join(s for s in sections if s)}</main>")
-    return Template(_asset("report.html")).substitute(
-        title=escape(title), css=_asset("report.css"), body=body, version=__version__)
-
-
-def write_report(run_dir: Path, out: Path | None = None, rank_by: Sequence[str] = ()) -> Path:
-    """Write the report of the run in ``run_dir`` to ``out`` (default ``run_dir/report.html``)."""
-    run = load_run(Path(run_dir))
-    target = Path(out) if out is not None else run.run_dir / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(run, rank_by), encoding="utf-8")
-    return target
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -2,8 +2,9 @@
 
 No plotting library: a line chart is a few ``<polyline>`` elements, and inline SVG
 needs nothing from the network. Values come from the run's ``percentile-precision@p``
-and ``percentile-recall@p`` rows (mean over seeds); the chance level (a uniformly
-random heatmap) is drawn dashed grey.
+and ``percentile-recall@p`` rows (mean over seeds), one line per explanation; two
+dashed reference lines: the chance level (a uniformly random heatmap, grey) and the
+vessel prior (the vessel-map control, red). Controls get no line of their own.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ from html import escape
 
 import pandas as pd
 
-from ropbench.leaderboard import STUDY_PRECISION, STUDY_RECALL, study_percentiles
 from ropbench.registry import natural_key
+from ropbench.report.controls import Controls, vessel_prior_score
 
-__all__ = ["Series", "threshold_series", "line_chart_svg", "PALETTE"]
+__all__ = ["Series", "threshold_series", "line_chart_svg", "PALETTE", "PERCENTILE_PRECISION", "PERCENTILE_RECALL",
+           "CHANCE", "VESSEL_PRIOR_LINE"]
 
-# Tableau 10: distinguishable, colour-blind-aware enough for a handful of lines.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+PERCENTILE_PRECISION = "percentile-precision@"
+PERCENTILE_RECALL = "percentile-recall@"
+# Tableau 10 less its red and grey, which the reference lines use.
+PALETTE = ("#4e79a7", "#f28e2b", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+CHANCE, VESSEL_PRIOR_LINE = "chance (random heatmap)", "vessel prior (vessel-map control)"
+REFERENCE_COLOURS = {CHANCE: "#888888", VESSEL_PRIOR_LINE: "#e15759"}
 WIDTH, HEIGHT = 420, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 40
 
@@ -32,18 +37,31 @@ class Series:
 
     label: str
     points: tuple[tuple[float, float], ...]
-    chance: bool = False
+    reference: bool = False  # a dashed reference line (chance, vessel prior), not an explanation
+
+    @property
+    def colour(self) -> str:
+        return REFERENCE_COLOURS.get(self.label, "#888888")
 
 
-def threshold_series(summary: pd.DataFrame, generator: str, prefix: str) -> list[Series]:
-    """One series per (architecture, explainer) of ``generator`` for metric ``prefix``
-    (``percentile-precision@`` or ``percentile-recall@``), then the chance series."""
-    if prefix not in (STUDY_PRECISION, STUDY_RECALL):
+def threshold_series(summary: pd.DataFrame, generator: str, prefix: str,
+                     controls: Controls | None = None) -> list[Series]:
+    """One series per explanation (architecture, explainer) of ``generator`` for metric
+    ``prefix`` (``percentile-precision@`` or ``percentile-recall@``), then the chance and
+    the vessel-prior reference series."""
+    if prefix not in (PERCENTILE_PRECISION, PERCENTILE_RECALL):
         raise ValueError(f"unknown percentile metric prefix {prefix!r}")
+    controls = controls or Controls()
     rows = summary[(summary["generator"] == generator) & summary["metric"].astype(str).str.startswith(prefix)]
-    percentiles = [p for p in study_percentiles(rows) if _is_number(p)]
-    series, chance_points = [], {}
-    pairs = sorted({(str(a), str(e)) for a, e in zip(rows["architecture"], rows["explainer"])},
+    percentiles = sorted((p for p in {str(m).split("@", 1)[1] for m in rows["metric"]} if _is_number(p)),
+                         key=natural_key)
+    series, chance_points, prior_points = [], {}, []
+    for p in percentiles:
+        prior = vessel_prior_score(rows, controls, prefix + p)
+        if not math.isnan(prior):
+            prior_points.append((float(p), 100 * prior))
+    pairs = sorted({(str(a), str(e)) for a, e in zip(rows["architecture"], rows["explainer"])
+                    if not controls.is_control_explainer(str(e))},
                    key=lambda pair: (natural_key(pair[0]), natural_key(pair[1])))
     for architecture, explainer in pairs:
         of_pair = rows[(rows["architecture"] == architecture) & (rows["explainer"] == explainer)]
@@ -59,7 +77,9 @@ def threshold_series(summary: pd.DataFrame, generator: str, prefix: str) -> list
             series.append(Series(f"{architecture} / {explainer}", tuple(points)))
     if chance_points:
         chance = tuple((p, sum(v) / len(v)) for p, v in sorted(chance_points.items()))
-        series.append(Series("chance (random heatmap)", chance, chance=True))
+        series.append(Series(CHANCE, chance, reference=True))
+    if prior_points:
+        series.append(Series(VESSEL_PRIOR_LINE, tuple(prior_points), reference=True))
     return series
 
 
@@ -119,15 +139,15 @@ def line_chart_svg(series: list[Series], title: str, y_label: str) -> str:
     parts.append(f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" '
                  f'text-anchor="middle">{escape(y_label)}</text>')
     for index, line in enumerate(series):
-        colour = "#888888" if line.chance else PALETTE[index % len(PALETTE)]
-        dash = ' stroke-dasharray="5 4"' if line.chance else ""
+        colour = line.colour if line.reference else PALETTE[index % len(PALETTE)]
+        dash = ' stroke-dasharray="5 4"' if line.reference else ""
         points = " ".join(at(x, y) for x, y in line.points)
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}">'
                      f"<title>{escape(line.label)}</title></polyline>")
     parts.append("</svg>")
     legend = "".join(
-        f'<li><span class="swatch{" chance" if s.chance else ""}" style="background:'
-        f'{"#888888" if s.chance else PALETTE[i % len(PALETTE)]}"></span>{escape(s.label)}</li>'
+        f'<li><span class="swatch{" reference" if s.reference else ""}" style="background:'
+        f'{s.colour if s.reference else PALETTE[i % len(PALETTE)]}"></span>{escape(s.label)}</li>'
         for i, s in enumerate(series))
     return f'<figure class="chart-box"><figcaption>{escape(title)}</figcaption>{"".join(parts)}' \
            f'<ul class="legend">{legend}</ul></figure>'

@@ -1,127 +1,131 @@
-"""What a report reads from a run directory: the tidy table, its summary and the manifest.
+"""What a report reads from a run directory: the tidy table, its boards and the manifest
+(through :class:`ropbench.rundir.RunDir`), and where each cell's cache entries are.
 
-The cache entries behind the run (images, heatmaps, models) are found through the
-manifest's ``cache_dir`` and its per-task ``cells`` info, keyed by task label.
+A cell's cache entries are found through the manifest's ``tasks``: a train task's key
+names its predictions (``predictions/<key>.pt``), an explain task's key its heatmaps
+(``heatmaps/<key>.pt``), and each task's ``inputs`` name the data entry it read
+(``data/<key>.test.pt``). Nothing is re-derived from labels.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
-from ropbench.errors import RopbenchError
-from ropbench.leaderboard import summarise
-from ropbench.planning import NO_EXPLAINER
+from ropbench.leaderboard import board_data
 from ropbench.registry import natural_key
-from ropbench.results import read_table
+from ropbench.report.boards import BoardData
+from ropbench.report.controls import Controls
+from ropbench.rundir import RunDir
 
-__all__ = ["RunData", "ExplainCell", "TrainCell", "load_run", "explain_label", "train_label"]
-
-
-def train_label(generator: str, architecture: str, seed: int) -> str:
-    """The task label the runner gives a train task (see :mod:`ropbench.planning`)."""
-    return f"{generator}/{architecture}/seed={seed}"
-
-
-def explain_label(generator: str, architecture: str, explainer: str, seed: int) -> str:
-    """The task label the runner gives an explain task."""
-    return f"{train_label(generator, architecture, seed)}/{explainer}"
+__all__ = ["RunData", "ExplainCell", "TrainCell", "load_run", "cells_from_tasks"]
 
 
 @dataclass(frozen=True)
 class TrainCell:
-    """A trained model of the run and where its cache entries are."""
+    """A trained model of the run: its predictions entry and the data it was tested on."""
 
     generator: str
     architecture: str
     seed: int
-    model_key: str
+    train_key: str
     data_key: str
+    control: bool = False
 
 
 @dataclass(frozen=True)
 class ExplainCell:
-    """An explained (generator, architecture, explainer, seed) and its cache entries."""
+    """An explained (generator, architecture, explainer, seed): its heatmaps entry and data."""
 
     generator: str
     architecture: str
     explainer: str
     seed: int
     heatmap_key: str
-    model_key: str
     data_key: str
-    explained_indices: tuple[int, ...]
-    target: str
+    control: bool = False
 
 
 @dataclass
 class RunData:
     """A finished run as the report sees it."""
 
-    run_dir: Path
-    table: pd.DataFrame
-    summary: pd.DataFrame
-    manifest: Mapping[str, Any]
+    source: RunDir
+    boards: BoardData
     train_cells: list[TrainCell] = field(default_factory=list)
     explain_cells: list[ExplainCell] = field(default_factory=list)
 
     @property
+    def run_dir(self) -> Path:
+        return self.source.path
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.source.results
+
+    @property
+    def manifest(self) -> Mapping[str, Any]:
+        return self.source.manifest
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.boards.summary
+
+    @property
+    def controls(self) -> Controls:
+        return self.boards.controls
+
+    @property
     def title(self) -> str:
-        return str(self.manifest.get("suite", {}).get("name") or self.run_dir.name)
+        return self.source.suite_name
 
     @property
     def cache_dir(self) -> Path | None:
-        cache_dir = self.manifest.get("cache_dir")
-        return Path(cache_dir) if cache_dir else None
+        return self.source.cache_dir
 
     @property
     def generators(self) -> list[str]:
         return sorted({str(g) for g in self.table["generator"]}, key=natural_key)
 
     @property
-    def seeds(self) -> list[int]:
-        return sorted({int(s) for s in self.table["seed"]})
+    def target(self) -> str:
+        """The localization target the run scored: ``region`` (default) or ``vessels``."""
+        return str(((self.manifest.get("suite") or {}).get("scoring") or {}).get("target", "region"))
 
 
-def _cells(table: pd.DataFrame, infos: Mapping[str, Any]) -> tuple[list[TrainCell], list[ExplainCell]]:
-    """Cells of the table whose task info the manifest recorded, in natural order."""
-    combos = table[["generator", "architecture", "explainer", "seed"]].drop_duplicates()
-    combos = sorted(combos.itertuples(index=False), key=lambda c: tuple(tuple(natural_key(str(v))) for v in c))
+def _cell_order(cell: TrainCell | ExplainCell) -> tuple:
+    explainer = getattr(cell, "explainer", "")
+    return (natural_key(cell.generator), cell.control, natural_key(cell.architecture), natural_key(explainer),
+            cell.seed)
+
+
+def cells_from_tasks(tasks: list[Mapping[str, Any]], controls: Controls) -> tuple[list[TrainCell], list[ExplainCell]]:
+    """Train and explain cells of the manifest's ``tasks`` (whatever their status: a cell
+    whose entry is missing is reported as such), models before controls, natural order."""
     trains: list[TrainCell] = []
     explains: list[ExplainCell] = []
-    for generator, architecture, explainer, seed in combos:
-        if explainer == NO_EXPLAINER:
-            info = infos.get(train_label(generator, architecture, int(seed)), {})
-            if "model_key" in info and "data_key" in info:
-                trains.append(TrainCell(generator, architecture, int(seed), info["model_key"], info["data_key"]))
+    for task in tasks:
+        data_key = (task.get("inputs") or {}).get("data")
+        if not data_key or not task.get("key"):
             continue
-        info = infos.get(explain_label(generator, architecture, explainer, int(seed)), {})
-        if {"heatmap_key", "model_key", "data_key"} <= set(info):
-            explains.append(ExplainCell(
-                generator, architecture, explainer, int(seed), info["heatmap_key"], info["model_key"],
-                info["data_key"], tuple(int(i) for i in info.get("explained_indices", ())),
-                str(info.get("target", "region")),
-            ))
-    return trains, explains
+        generator, architecture, seed = str(task["generator"]), str(task["architecture"]), int(task["seed"])
+        if task.get("stage") == "train":
+            trains.append(TrainCell(generator, architecture, seed, str(task["key"]), str(data_key),
+                                    controls.is_control_architecture(architecture)))
+        elif task.get("stage") == "explain":
+            explainer = str(task["explainer"])
+            explains.append(ExplainCell(generator, architecture, explainer, seed, str(task["key"]), str(data_key),
+                                        controls.is_control_explainer(explainer)))
+    return sorted(trains, key=_cell_order), sorted(explains, key=_cell_order)
 
 
 def load_run(run_dir: Path) -> RunData:
-    """Read ``results.csv`` and ``manifest.json`` (optional) of a run directory."""
-    run_dir = Path(run_dir)
-    results = run_dir / "results.csv"
-    if not results.is_file():
-        raise RopbenchError(f"{run_dir} is not a run directory: {results} not found")
-    table = read_table(results)
-    manifest_path = run_dir / "manifest.json"
-    manifest: dict[str, Any] = {}
-    if manifest_path.is_file():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise RopbenchError(f"{manifest_path} unreadable: {error}") from None
-    trains, explains = _cells(table, manifest.get("cells", {}))
-    return RunData(run_dir, table, summarise(table), manifest, trains, explains)
+    """Read a run directory (``results.csv``; ``manifest.json`` optional)."""
+    run = RunDir.open(run_dir)
+    boards = board_data(run.results, run.manifest)
+    tasks = [t for t in run.manifest.get("tasks") or [] if isinstance(t, Mapping)]
+    trains, explains = cells_from_tasks(tasks, boards.controls)
+    return RunData(run, boards, trains, explains)

@@ -30,7 +30,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["GeneratorContract", "ArchitectureContract", "ExplainerContract", "MetricContract", "CONTRACTS"]
+__all__ = ["GeneratorContract", "ArchitectureContract", "ExplainerContract", "MetricContract", "CONTRACTS",
+           "make_plugin", "registry_with"]
 
 # Exported name -> module that defines it.
 CONTRACTS: dict[str, str] = {
@@ -39,12 +40,17 @@ CONTRACTS: dict[str, str] = {
     "ExplainerContract": "ropbench.testing.explainer_contract",
     "MetricContract": "ropbench.testing.metric_contract",
 }
+_HELPERS: dict[str, str] = {
+    "make_plugin": "ropbench.testing.registries",
+    "registry_with": "ropbench.testing.registries",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in CONTRACTS:
+    home = CONTRACTS.get(name) or _HELPERS.get(name)
+    if home is None:
         raise AttributeError(f"module 'ropbench.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(CONTRACTS[name]), name)
+    value = getattr(importlib.import_module(home), name)
     globals()[name] = value  # import once
     return value
 

@@ -11,7 +11,7 @@
 Each test calls ``generate`` exactly as the harness does and checks one promise of the
 contract: shapes and dtypes, labels (synthetic: image i is ROP iff i is odd), masks empty
 for healthy images and non-empty for ROP ones, determinism, the prefix property, chunk
-independence, and JSON-serialisable metadata. Dataset loaders (``kind="dataset"``) must
+independence, and JSON-serialisable metadata. Dataset loaders (``source="dataset"``) must
 also refuse rows beyond the end with a message giving the dataset's size.
 
 To run the same tests over many generators, override the class-scoped ``generator_case``
@@ -29,7 +29,7 @@ import pytest
 import torch
 
 from ropbench.errors import RopbenchError
-from ropbench.registry import get_registry
+from ropbench.testing.registries import contract_registry
 from ropbench.specs import GeneratorSpec, RetinaBatch
 
 __all__ = ["GeneratorContract", "GeneratorCase", "assert_batches_equal"]
@@ -41,19 +41,21 @@ class GeneratorCase:
 
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    plugins: tuple[Any, ...] = ()  # modules registered in-process (see ropbench.testing.registries)
 
     @property
     def spec(self) -> GeneratorSpec:
-        return get_registry().generators.get(self.name)
+        return contract_registry(self.plugins).generators.get(self.name)
 
     def generate(self, n: int, size: int, seed: int, start: int = 0) -> RetinaBatch:
-        return _generate(self.name, json.dumps(dict(self.params), sort_keys=True), n, size, seed, start)
+        return _generate(self.name, self.plugins, json.dumps(dict(self.params), sort_keys=True), n, size, seed, start)
 
 
 @lru_cache(maxsize=64)
-def _generate(name: str, params_json: str, n: int, size: int, seed: int, start: int) -> RetinaBatch:
+def _generate(name: str, plugins: tuple[Any, ...], params_json: str, n: int, size: int, seed: int,
+              start: int) -> RetinaBatch:
     # Several tests need the same batch: make it once per session.
-    spec = get_registry().generators.get(name)
+    spec = contract_registry(plugins).generators.get(name)
     return spec.generate(n=n, size=size, seed=seed, start=start, **json.loads(params_json))
 
 
@@ -72,6 +74,7 @@ class GeneratorContract:
 
     generator_name: ClassVar[str] = ""
     generator_params: ClassVar[Mapping[str, Any]] = {}
+    plugins: ClassVar[tuple[Any, ...]] = ()  # plugin modules (or dotted names) to register in-process
     image_size: ClassVar[int] = 32
     n_images: ClassVar[int] = 6  # even, so that both classes appear
     seed: ClassVar[int] = 7
@@ -81,7 +84,7 @@ class GeneratorContract:
     def generator_case(cls) -> GeneratorCase:
         if not cls.generator_name:
             pytest.skip("set generator_name on the GeneratorContract subclass")
-        return GeneratorCase(cls.generator_name, dict(cls.generator_params))
+        return GeneratorCase(cls.generator_name, dict(cls.generator_params), tuple(cls.plugins))
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -91,11 +94,11 @@ class GeneratorContract:
     # -- the spec --------------------------------------------------------------------
     def test_spec_is_well_formed(self, generator_case: GeneratorCase) -> None:
         spec = generator_case.spec
-        assert spec.kind in ("synthetic", "dataset")
+        assert spec.source in ("synthetic", "dataset")
         assert isinstance(spec.version, str) and spec.version
         json.dumps(dict(spec.params))  # parameters are part of cache keys
         assert set(generator_case.params) <= set(spec.params), "test params the spec does not declare"
-        if spec.kind == "dataset":
+        if spec.source == "dataset":
             assert "path" in spec.params, "dataset loaders take a 'path' parameter"
 
     # -- one batch -------------------------------------------------------------------
@@ -110,7 +113,7 @@ class GeneratorContract:
 
     def test_labels(self, generator_case: GeneratorCase, batch: RetinaBatch) -> None:
         assert set(batch.labels.tolist()) <= {0, 1}
-        if generator_case.spec.kind == "synthetic":
+        if generator_case.spec.source == "synthetic":
             assert batch.labels.tolist() == [i % 2 for i in range(self.n_images)], "image i is ROP iff i is odd"
 
     def test_masks_follow_labels(self, generator_case: GeneratorCase, batch: RetinaBatch) -> None:
@@ -118,7 +121,7 @@ class GeneratorContract:
         healthy = batch.labels == 0
         assert not bool(marked[healthy].any()), "healthy images must have empty tortuous masks"
         assert not bool(batch.tortuous_vessels[healthy].any())
-        if generator_case.spec.kind == "synthetic":
+        if generator_case.spec.source == "synthetic":
             assert bool(marked[~healthy].all()), "every synthetic ROP image needs a non-empty mask"
             inside = batch.tortuous_vessels & ~batch.masks
             assert not bool(inside.any()), "tortuous vessel pixels must lie inside the tortuous region"
@@ -151,14 +154,14 @@ class GeneratorContract:
         assert_batches_equal(RetinaBatch.concat([head, middle, tail]), batch)
 
     def test_seed_matters(self, generator_case: GeneratorCase, batch: RetinaBatch) -> None:
-        if generator_case.spec.kind != "synthetic":
+        if generator_case.spec.source != "synthetic":
             pytest.skip("a loader's seed only shuffles rows")
         other = generator_case.generate(self.n_images, self.image_size, self.seed + 1)
         assert not torch.equal(other.images, batch.images), "another seed must draw other images"
 
     def test_rows_beyond_the_end_are_refused(self, generator_case: GeneratorCase) -> None:
         spec = generator_case.spec
-        if spec.kind != "dataset":
+        if spec.source != "dataset":
             pytest.skip("synthetic generators have no end")
         with pytest.raises(RopbenchError, match=r"has \d+ images"):
             spec.generate(n=10**6, size=self.image_size, seed=self.seed, **generator_case.params)

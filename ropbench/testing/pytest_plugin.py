@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-__all__ = ["ropbench_registry", "ropbench_loaded_plugins", "pytest_report_header"]
+__all__ = ["ropbench_registry", "ropbench_registry_with", "ropbench_loaded_plugins", "pytest_report_header"]
+
+# The contracts' asserts show the values that failed (``assert torch.float64 ==
+# torch.float32``), not just a source line; this must run before they are imported.
+pytest.register_assert_rewrite(
+    "ropbench.testing.generator_contract",
+    "ropbench.testing.architecture_contract",
+    "ropbench.testing.explainer_contract",
+    "ropbench.testing.metric_contract",
+)
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +29,15 @@ def ropbench_registry():
     from ropbench.registry import get_registry
 
     return get_registry()
+
+
+@pytest.fixture(scope="session")
+def ropbench_registry_with():
+    """``registry_with(*plugin_modules)``: a registry with your plugin registered
+    in-process, no ``pip install`` needed (see :mod:`ropbench.testing.registries`)."""
+    from ropbench.testing.registries import registry_with
+
+    return registry_with
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
 """The one training protocol every architecture gets (see :class:`TrainingConfig`).
 
-Adam, reduce-on-plateau on the validation loss, early stopping with best-checkpoint
-restore, class-balanced epochs, dihedral augmentation, optional regional guidance and
-any ``regularization_loss()`` the model defines. Seeded and deterministic: the same seed
-on the same machine gives bit-identical weights.
+Adam, reduce-on-plateau on the monitored validation quantity (loss or accuracy), early
+stopping with best-checkpoint restore, class-balanced epochs, dihedral augmentation,
+optional regional guidance, any ``regularization_loss()`` the model defines, float32 or
+bfloat16-autocast steps and an optional Glorot re-initialisation. Seeded and
+deterministic: the same seed, precision and thread count on the same machine give
+bit-identical weights.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from ropbench.imaging import to_model_input
 from ropbench.modelinfo import model_info
 from ropbench.specs import RetinaBatch
 from ropbench.training.augment import random_dihedral
+from ropbench.training.build import initialise
 from ropbench.training.config import TrainingConfig
 from ropbench.training.determinism import deterministic_kernels, seeded_global_rng, stream
 from ropbench.training.guidance import guidance_loss, guidance_probe
+from ropbench.training.precision import Precision, autocast, resolve_precision
 from ropbench.training.predict import resolve_device
 from ropbench.training.sampling import balanced_epoch_order, batch_slices
 
@@ -34,12 +38,14 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 
 @dataclass
 class TrainingResult:
-    """A trained model (best validation-loss weights restored, eval mode) and its record."""
+    """A trained model (the best epoch's weights restored, eval mode) and its record;
+    ``precision`` is the one the steps ran in (``auto`` resolved)."""
 
     model: nn.Module
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0
     seconds: float = 0.0
+    precision: Precision = "float32"
 
 
 def _prepare(model: nn.Module, config: TrainingConfig, device: torch.device) -> torch.memory_format:
@@ -70,12 +76,14 @@ def evaluate_loss(
 
 def _training_step(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, masks: torch.Tensor | None,
-    config: TrainingConfig,
+    config: TrainingConfig, precision: Precision,
 ) -> tuple[torch.Tensor, float]:
     """Loss of one batch: cross-entropy + regularisation + lambda * guidance share."""
     guided = config.guidance_weight > 0
     with guidance_probe(model) if guided else contextlib.nullcontext() as read_relevance:
-        logits = model(images).float()
+        with autocast(precision, images.device):
+            logits = model(images)
+        logits = logits.float()
         loss = F.cross_entropy(logits, labels)
         regularization = getattr(model, "regularization_loss", None)
         if callable(regularization):
@@ -89,6 +97,33 @@ def _training_step(
     return loss, share
 
 
+class _Monitor:
+    """The validation quantity that steers the schedule, early stopping and the kept epoch."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.maximise = name == "val_accuracy"
+        self.best = -float("inf") if self.maximise else float("inf")
+
+    def scheduler(self, optimizer: torch.optim.Optimizer,
+                  config: TrainingConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau:
+        if self.maximise:
+            # Keras' ReduceLROnPlateau on an accuracy: better means more than min_delta=1e-4 above.
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode="max", factor=config.plateau_factor, patience=config.plateau_patience,
+                threshold=1e-4, threshold_mode="abs", min_lr=config.min_learning_rate)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
+            min_lr=config.min_learning_rate)
+
+    def improved(self, value: float) -> bool:
+        """Whether ``value`` beats every earlier epoch (strictly: ties keep the earlier one)."""
+        better = value > self.best if self.maximise else value < self.best
+        if better:
+            self.best = value
+        return better
+
+
 def train_model(
     model: nn.Module,
     train: RetinaBatch,
@@ -98,7 +133,8 @@ def train_model(
     *,
     progress: ProgressCallback | None = None,
 ) -> TrainingResult:
-    """Fit ``model`` on ``train``, select the epoch with the lowest ``val`` loss.
+    """Fit ``model`` on ``train``, keep the epoch that scored best on ``val`` (lowest loss,
+    or highest accuracy with ``config.monitor = "val_accuracy"``).
 
     :param model: built by an architecture spec (carries ModelInfo).
     :param train: training retinas (uint8 images; masks used by guidance).
@@ -106,8 +142,8 @@ def train_model(
     :param config: the suite's training protocol.
     :param seed: draws shuffling, augmentation and dropout (each its own stream).
     :param progress: called after every epoch with that epoch's history entry.
-    :return: :class:`TrainingResult`; ``history`` entries hold ``epoch`` (1-based),
-        ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``, ``seconds`` and, when
+    :return: :class:`TrainingResult` (with the resolved ``precision``); ``history``
+        entries hold ``epoch`` (1-based), ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``, ``seconds`` and, when
         guided, ``guidance_share`` (mean outside-mask relevance share).
     """
     if len(train) == 0 or len(val) == 0:
@@ -115,14 +151,18 @@ def train_model(
     device = resolve_device(config)
     started = time.perf_counter()
     with deterministic_kernels(), seeded_global_rng(seed, "dropout"):
+        if config.init != "torch":
+            with seeded_global_rng(seed, "init"):
+                initialise(model, config.init)
         memory_format = _prepare(model, config, device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience
-        )
+        precision = resolve_precision(config.precision, model, device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
+                                     eps=config.adam_epsilon)
+        monitor = _Monitor(config.monitor)
+        scheduler = monitor.scheduler(optimizer, config)
         shuffle, augment = stream(seed, "shuffle"), stream(seed, "augment")
         history: list[dict[str, Any]] = []
-        best_loss, best_epoch, best_state = float("inf"), 0, None
+        best_epoch, best_state = 0, None
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
             model.train()
@@ -137,7 +177,7 @@ def train_model(
                 inputs = to_model_input(images).to(device).contiguous(memory_format=memory_format)
                 labels = train.labels[index].to(device)
                 loss, share = _training_step(
-                    model, inputs, labels, masks.to(device) if masks is not None else None, config
+                    model, inputs, labels, masks.to(device) if masks is not None else None, config, precision
                 )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -147,7 +187,8 @@ def train_model(
                 seen += len(index)
             val_loss, val_accuracy = evaluate_loss(model, val, config.batch_size, device, memory_format)
             lr = optimizer.param_groups[0]["lr"]
-            scheduler.step(val_loss)
+            monitored = val_accuracy if monitor.maximise else val_loss
+            scheduler.step(monitored)
             entry: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": loss_sum / seen,
@@ -161,12 +202,13 @@ def train_model(
             history.append(entry)
             if progress is not None:
                 progress(dict(entry))
-            if val_loss < best_loss:
-                best_loss, best_epoch = val_loss, epoch
+            if monitor.improved(monitored):
+                best_epoch = epoch
                 best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
             elif config.early_stopping_patience and epoch - best_epoch >= config.early_stopping_patience:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)
     model.eval()
-    return TrainingResult(model=model, history=history, best_epoch=best_epoch, seconds=time.perf_counter() - started)
+    return TrainingResult(model=model, history=history, best_epoch=best_epoch, seconds=time.perf_counter() - started,
+                          precision=precision)

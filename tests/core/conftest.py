@@ -6,17 +6,11 @@ import types
 
 import pytest
 
-from ropbench import hookimpl
 from ropbench.registry import Registry
 from ropbench.specs import ExplainerSpec, GeneratorSpec
+from ropbench.testing.registries import make_plugin
 
-
-def make_plugin(name: str, **hooks) -> types.ModuleType:
-    """A module named ``name`` whose attributes are the given hook implementations."""
-    module = types.ModuleType(name)
-    for hook_name, function in hooks.items():
-        setattr(module, hook_name, hookimpl(function))
-    return module
+__all__ = ["make_plugin", "generator_spec", "explainer_spec", "registry_of"]
 
 
 def generator_spec(name: str) -> GeneratorSpec:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import types
+
 import pytest
 
-from ropbench.errors import DuplicateNameError, UnknownNameError
+from ropbench import hookimpl
+
+from ropbench.errors import DuplicateNameError, RopbenchError, UnknownNameError
 from ropbench.registry import RegistrationError, natural_key
 from ropbench.specs import ArchitectureSpec
 from tests.core.conftest import explainer_spec, generator_spec, make_plugin
@@ -52,7 +57,7 @@ def test_a_plugin_that_raises_while_registering_is_named(registry_of):
         raise ValueError("boom")
 
     plugin = make_plugin("broken_plugin", ropbench_register_generators=broken)
-    with pytest.raises(RegistrationError, match="broken_plugin"):
+    with pytest.raises(RopbenchError, match="broken_plugin.*ValueError: boom"):
         registry_of(plugin).generators
 
 
@@ -63,9 +68,9 @@ def test_a_plugin_returning_the_wrong_spec_type_is_named(registry_of):
 
 
 def test_wildcard_spec_resolves_prefixed_names(registry_of):
-    spec = ArchitectureSpec(name="timm:*", family="cnn", build=lambda *a, **k: None,
+    spec = ArchitectureSpec(name="timm:*", build=lambda *a, **k: None,
                             params={"model_name": "", "pretrained": False})
-    plain = ArchitectureSpec(name="plain-cnn", family="cnn", build=lambda *a, **k: None)
+    plain = ArchitectureSpec(name="plain-cnn", build=lambda *a, **k: None)
     table = registry_of(make_plugin("p", ropbench_register_architectures=lambda: [spec, plain])).architectures
     resolved = table.get("timm:mobilenetv3_small_050")
     assert resolved.name == "timm:mobilenetv3_small_050"
@@ -77,3 +82,34 @@ def test_wildcard_spec_resolves_prefixed_names(registry_of):
 
 def test_natural_key_orders_numbers_numerically():
     assert sorted(["p16", "p8", "p100"], key=natural_key) == ["p8", "p16", "p100"]
+
+
+def test_a_spec_replaces_another_only_when_it_says_so(registry_of):
+    builtin = make_plugin("builtin_like", ropbench_register_explainers=lambda: [explainer_spec("gradcam")])
+    replacement = dataclasses.replace(explainer_spec("gradcam"), description="mine", replaces=True)
+    third = make_plugin("third_party", ropbench_register_explainers=lambda: [replacement])
+    for order in ((builtin, third), (third, builtin)):  # registration order does not matter
+        table = registry_of(*order).explainers
+        assert table.get("gradcam").description == "mine"
+        assert table.providers["gradcam"] == "third_party"
+        assert table.replaced == {"gradcam": "builtin_like"}
+
+
+def test_replaces_without_anything_to_replace_is_an_error(registry_of):
+    lonely = dataclasses.replace(explainer_spec("gradcma"), replaces=True)
+    plugin = make_plugin("typo_replacer", ropbench_register_explainers=lambda: [lonely])
+    with pytest.raises(RegistrationError, match="typo_replacer.*no other plugin registers"):
+        registry_of(plugin).explainers
+
+
+def test_registration_goes_through_pluggy_so_wrappers_apply(registry_of):
+    """A hook wrapper sees and may edit every plugin's specs (here: drops one)."""
+    plugin = make_plugin("many", ropbench_register_explainers=lambda: [explainer_spec("a"), explainer_spec("b")])
+
+    def drop_b():
+        results = yield
+        return [[s for s in specs if s.name != "b"] for specs in results]
+
+    wrapper = types.ModuleType("wrapper_plugin")
+    wrapper.ropbench_register_explainers = hookimpl(wrapper=True)(drop_b)
+    assert list(registry_of(plugin, wrapper).explainers) == ["a"]

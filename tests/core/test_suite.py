@@ -34,7 +34,7 @@ learning_rate = 1
 @pytest.fixture
 def registry(registry_of):
     def build_arch(name):
-        return ArchitectureSpec(name=name, family="cnn", build=lambda *a, **k: None)
+        return ArchitectureSpec(name=name, build=lambda *a, **k: None, params={"dropout": 0.5})
 
     plugin = make_plugin(
         "fake",
@@ -43,8 +43,10 @@ def registry(registry_of):
         ropbench_register_explainers=lambda: [
             explainer_spec("expl").__class__(name="expl", explain=None, supports=None, params={"strength": 1})
         ],
-        ropbench_register_metrics=lambda: [MetricSpec("acc", "classification", True, compute=None)],
-        ropbench_register_reporters=lambda: [ReporterSpec("markdown", write=None), ReporterSpec("csv", write=None)],
+        ropbench_register_metrics=lambda: [MetricSpec(name="acc", kind="classification", higher_is_better=True,
+                                                      compute=None)],
+        ropbench_register_reporters=lambda: [ReporterSpec(name="markdown", write=None),
+                                             ReporterSpec(name="csv", write=None)],
     )
     return registry_of(plugin)
 
@@ -72,7 +74,17 @@ def test_a_valid_suite_resolves_globs_labels_params_and_training(tmp_path, regis
         (("generators = [\"gen-a\"]", "generators = [\"gen-b\"]"), "generators[0]", "did you mean 'gen-a'"),
         (("metrics = [\"acc\"]", "metrics = [\"ac*x\"]"), "metrics[0]", "available: acc"),
         (("strength = 2", "strenght = 2"), "explainers[0].params.strenght", "did you mean 'strength'"),
-        (("epochs = 1", "epochs = 1.5"), "training.epochs", "a int"),
+        (("epochs = 1", "epochs = 1.5"), "training.epochs", "a valid integer"),
+        (("epochs = 1", "epochs = -1"), "training.epochs", "greater than or equal to 1"),  # S16
+        (("epochs = 1", "epochs = 1\ndevice = 'tpu'"), "training.device", "'auto', 'cpu', 'cuda'"),  # S28
+        (("learning_rate = 1", "learning_rate = nan"), "training.learning_rate", "finite number"),  # S30
+        (("guidance_weight = 1.0", "guidance_weight = 1.0, epochs = '1'"),
+         "architectures[1].training.epochs", "a valid integer"),  # S13: per-entry values checked too
+        (("guidance_weight = 1.0", "guidance_weight = 1.0, batch_size = 0"),
+         "architectures[1].training.batch_size", "greater than or equal to 1"),  # S15
+        (("strength = 2", "strength = 'lots'"), "explainers[0].params.strength", "an integer like the default 1"),  # S31
+        (('"arch-*", {', '"arch-*", { params = { dropout = "half" }, '),
+         "architectures[1].params.dropout", "a number like the default 0.5"),  # S32
         (("epochs = 1", "epoch = 1"), "training.epoch", "did you mean 'epochs'"),
         (("test = 4", "test = 0"), "data.test", "an integer >= 1"),
         (("name = \"tiny\"", "name = \"tiny\"\ncolour = 1"), "colour", "one of the suite keys"),

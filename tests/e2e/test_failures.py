@@ -8,17 +8,16 @@ import signal
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
-from ropbench import hookimpl
 from ropbench.cli.main import main
-from ropbench.registry import Registry
+from ropbench.registry import Registry, activated
 from ropbench.specs import ExplainerSpec
+from ropbench.testing import make_plugin
 from tests.e2e.conftest import ROPBENCH, run_cli
 
 SMOKE_LIKE = """
@@ -67,15 +66,13 @@ def _nan_map(model, images, targets, context):
 
 
 @pytest.fixture
-def faulty_registry(monkeypatch):
-    module = types.ModuleType("faulty_plugin")
-    module.ropbench_register_explainers = hookimpl(lambda: [
+def faulty_registry():
+    module = make_plugin("faulty_plugin", ropbench_register_explainers=lambda: [
         ExplainerSpec(name="always-fails", explain=_raising, supports=lambda m: True),
         ExplainerSpec(name="nan-map", explain=_nan_map, supports=lambda m: True),
     ])
-    import ropbench.registry
-
-    monkeypatch.setattr(ropbench.registry, "_DEFAULT", Registry.load(extra=(module,)))
+    with activated(Registry.load(extra=(module,))) as registry:
+        yield registry
 
 
 def test_a_raising_plugin_fails_its_cell_only_and_results_are_kept(tmp_path, smoke_run, faulty_registry, capsys):

@@ -13,14 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ropbench.executing import Task, TaskOutcome
+from ropbench.executing import TaskOutcome
+
+
+@dataclass(frozen=True)
+class FakeTask:
+    """What an executor sees of a task (the :class:`ropbench.executing.Task` protocol)."""
+
+    key: str
+    stage: str
+    label: str
+    depends_on: tuple[str, ...]
+    resources: Mapping[str, float]
 
 
 def make_task(key: str, *depends_on: str, stage: str = "train",
-              resources: Mapping[str, float] | None = None) -> Task:
-    """A task whose payload is irrelevant to the fake runtimes."""
-    return Task(key, stage, f"cell-{key}", tuple(depends_on), {},  # type: ignore[arg-type]
-                dict(resources or {"cpu": 1.0, "gpu": 0.0}))
+              resources: Mapping[str, float] | None = None) -> FakeTask:
+    """A task that the fake runtimes script by its key."""
+    return FakeTask(key, stage, f"cell-{key}", tuple(depends_on), dict(resources or {"cpu": 1.0, "gpu": 0.0}))
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class ScriptedRuntime:
     def attempts(self, key: str) -> int:
         return len(list(Path(self.log_dir).glob(f"{key}.attempt-*")))
 
-    def execute(self, task: Task) -> TaskOutcome:
+    def execute(self, task: FakeTask) -> TaskOutcome:
         attempt = self.attempts(task.key) + 1
         (Path(self.log_dir) / f"{task.key}.attempt-{attempt}").write_text(str(os.getpid()))
         if "crash-once" in task.key and attempt == 1 or task.key.startswith("crash-always"):
@@ -65,10 +75,10 @@ class RecordingProgress:
         self.events: list[tuple[str, str]] = []
         self.interrupt_after = interrupt_after
 
-    def started(self, task: Task) -> None:
+    def started(self, task: FakeTask) -> None:
         self.events.append(("started", task.key))
 
-    def finished(self, task: Task, outcome: TaskOutcome) -> None:
+    def finished(self, task: FakeTask, outcome: TaskOutcome) -> None:
         self.events.append(("finished", task.key))
         finished = sum(1 for kind, _ in self.events if kind == "finished")
         if self.interrupt_after is not None and finished >= self.interrupt_after:

@@ -139,18 +139,18 @@ def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def local_smoke(tmp_path_factory) -> Path:
-    """The run directory of the smoke suite under the local executor."""
+    """The run directory of the smoke suite under the local executor, default threads."""
     root = tmp_path_factory.mktemp("local")
     process = _cli("run", "--suite", "smoke", "--cache-dir", str(root / "cache"), "--out", str(root / "run"),
-                   "--threads", THREADS, "--quiet")
+                   "--quiet")
     assert process.returncode == 0, process.stderr[-4000:]
     return root / "run"
 
 
 def test_smoke_suite_through_ray_is_byte_identical_to_local(ray_address, local_smoke, tmp_path):
+    """Neither run passes --threads: the default thread count is the same under every executor."""
     process = _cli("run", "--suite", "smoke", "--executor", "ray", "--address", ray_address,
-                   "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "run"),
-                   "--threads", THREADS, "--quiet")
+                   "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "run"), "--quiet")
     assert process.returncode == 0, process.stderr[-4000:]
     for name in ("results.csv", "per_image.csv"):
         assert (tmp_path / "run" / name).read_bytes() == (local_smoke / name).read_bytes(), name
@@ -224,7 +224,7 @@ def test_a_killed_worker_mid_training_loses_nothing_and_recomputes_nothing(ray_a
     killer.start()
     try:
         outcome = run_suite(suite, registry, cache_dir=cache, run_dir=tmp_path / "run", executor="ray",
-                            threads=int(THREADS), verbose=False)
+                            verbose=False)
     finally:
         stop.set()
         killer.join()
@@ -238,7 +238,7 @@ def test_a_killed_worker_mid_training_loses_nothing_and_recomputes_nothing(ray_a
         assert after[path] == identity, f"{path} was recomputed"
 
     rerun = run_suite(suite, registry, cache_dir=cache, run_dir=tmp_path / "rerun", executor="ray",
-                      threads=int(THREADS), verbose=False)
+                      verbose=False)
     manifest = json.loads((tmp_path / "rerun" / "manifest.json").read_text())
     assert rerun.ok and {t["status"] for t in manifest["tasks"]} == {"cached"}
     assert (tmp_path / "rerun" / "results.csv").read_bytes() == (local_smoke / "results.csv").read_bytes()

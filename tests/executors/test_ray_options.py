@@ -87,11 +87,11 @@ def test_a_worker_that_does_not_see_the_cache_fails_its_task_by_name(tmp_path):
     assert execute_in_worker(ScriptedRuntime(str(tmp_path)), make_task("a"), str(probe)).status == "done"
 
 
-def test_the_plan_asks_a_gpu_for_train_and_explain_unless_the_suite_says_cpu():
+def test_the_plan_asks_a_gpu_for_train_explain_and_score_unless_the_suite_says_cpu():
     registry = Registry.load()
     plan = build_plan(load_suite("smoke", registry), registry)
     wants = {task.stage: task.resources["gpu"] for task in plan.tasks}
-    assert wants == {"data": 0.0, "train": 1.0, "explain": 1.0}
+    assert wants == {"data": 0.0, "train": 1.0, "explain": 1.0, "score": 1.0}
     on_cpu = dataclasses.replace(load_suite("smoke", registry), training=dataclasses.replace(
         load_suite("smoke", registry).training, device="cpu"))
     assert {task.resources["gpu"] for task in build_plan(on_cpu, registry).tasks} == {0.0}

@@ -1,4 +1,6 @@
-"""Unit behaviour of the pieces: controls, pathology selection, readout rows, supports()."""
+"""Unit behaviour of the pieces: pathology selection, rollout algebra, supports().
+
+The controls have their own file (test_controls.py)."""
 
 from __future__ import annotations
 
@@ -13,37 +15,6 @@ from ropbench_plugins.explainers.pathology import moment_of_inertia, pathology_c
 from ropbench_plugins.explainers.rollout import gradient_rollout, rollout
 
 EXPLAINERS = get_registry().explainers
-
-
-def explain(name, images, seed=0, vessels=None, model=None):
-    model = model if model is not None else nn.Identity()
-    targets = torch.zeros(len(images), dtype=torch.long)
-    return EXPLAINERS.get(name).explain(model, images, targets, ExplainContext(seed, vessels), **EXPLAINERS.get(name).params)
-
-
-def test_sobel_lights_a_vertical_edge_and_nothing_flat():
-    images = -torch.ones(1, 3, 16, 16)
-    images[..., 8:] = 1.0
-    edges = explain("sobel", images)[0]
-    assert edges[:, 7:9].min() > 0
-    assert edges[:, :6].abs().max() == 0 and edges[:, 10:].abs().max() == 0
-
-
-def test_vessel_map_returns_the_vessels_at_input_resolution():
-    vessels = torch.rand(2, 8, 8)
-    out = explain("vessel-map", torch.zeros(2, 3, 8, 8), vessels=vessels)
-    torch.testing.assert_close(out, vessels)
-    assert explain("vessel-map", torch.zeros(2, 3, 16, 16), vessels=vessels).shape == (2, 16, 16)
-    with pytest.raises(ValueError):
-        explain("vessel-map", torch.zeros(2, 3, 8, 8))
-
-
-def test_random_map_is_seeded_per_image_and_differs_between_images_and_seeds():
-    images = torch.rand(2, 3, 8, 8)
-    first = explain("random", images, seed=1)
-    assert not torch.equal(first[0], first[1])
-    assert torch.equal(first, explain("random", images, seed=1))
-    assert not torch.equal(first, explain("random", images, seed=2))
 
 
 def test_controls_support_models_without_model_info_and_cams_do_not():

@@ -3,6 +3,7 @@ Abnar & Zuidema implementation (issue 5's definition of correct)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,10 @@ from ropbench.modelinfo import ModelInfo, attach_model_info
 from ropbench.registry import get_registry
 from ropbench.specs import ExplainContext
 
+from ropbench_plugins.explainers.rollout import STUDY_ROLLOUT
+
 pytorch_grad_cam = pytest.importorskip("pytorch_grad_cam")
+cv2 = pytest.importorskip("cv2")  # the study resized with OpenCV
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
 SIZE = 128  # seed-cnn's four 2x2 pools leave an 8x8 target map
@@ -86,7 +90,7 @@ def flipped_eigencam(model, images):
     ropbench orients it along the summed activation. Both must be the same projection.
     """
     from ropbench_plugins.explainers.cam_weights import principal_projection
-    from ropbench_plugins.explainers.explaining import upsample_maps
+    from ropbench.explaining import upsample_maps
     from ropbench_plugins.explainers.feature_maps import layer_features
 
     activations = layer_features(model, images, torch.zeros(len(images), dtype=torch.long), with_gradients=False).activations
@@ -172,6 +176,49 @@ def test_rollout_matches_per_image_reference_on_a_3x5_grid(head_fusion, reg_toke
     grids = torch.stack([reference_rollout(model, image, head_fusion) for image in images])
     expected = F.interpolate(grids[:, None], size=(48, 80), mode="bilinear", align_corners=False)[:, 0]
     torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def attention_by_hand(model: VisionTransformer, image: torch.Tensor) -> list[torch.Tensor]:
+    """Each block's attention probabilities [heads, T, T] for ONE image, recomputed by hand."""
+    weights = []
+    with torch.no_grad():
+        tokens = model.norm_pre(model._pos_embed(model.patch_embed(image[None])))
+        for block in model.blocks:
+            attn = block.attn
+            qkv = attn.qkv(block.norm1(tokens))[0].reshape(tokens.shape[1], 3, attn.num_heads, attn.head_dim)
+            q, k = qkv[:, 0].transpose(0, 1), qkv[:, 1].transpose(0, 1)
+            weights.append(((q @ k.transpose(-2, -1)) * attn.scale).softmax(-1))
+            tokens = block(tokens)
+    return weights
+
+
+def study_rollout(model: VisionTransformer, image: torch.Tensor) -> np.ndarray:
+    """The study's rollout for ONE image: vit_keras's ``attention_map`` as the study ran
+    it (DESIGN.md), transcribed line by line into NumPy and OpenCV."""
+    reshaped = np.stack([w.numpy() for w in attention_by_hand(model, image)]).astype(np.float64)
+    reshaped = reshaped.max(axis=1)  # the study's edit: max over heads (its comment says average)
+    reshaped = reshaped + np.eye(reshaped.shape[1])
+    reshaped = reshaped / reshaped.sum(axis=(1, 2))[:, np.newaxis, np.newaxis]
+    v = reshaped[-1]
+    for n in range(1, len(reshaped)):
+        v = np.matmul(v, reshaped[-1 - n])
+    mask = v[0, 1:].reshape(3, 5)
+    return cv2.resize((mask / mask.max()).astype(np.float32), (80, 48))  # cv2 takes (width, height)
+
+
+def test_study_rollout_variant_matches_the_studys_code():
+    model = tiny_vit()
+    images = smooth_images(3, 80, seed=8)[:, :, :48, :]
+    ours = get_registry().explainers.get("attention-rollout-study").explain(
+        model, images, torch.tensor([1, 1, 1]), ExplainContext(seed=0), **STUDY_ROLLOUT
+    )
+    expected = torch.from_numpy(np.stack([study_rollout(model, image) for image in images]))
+    torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)
+    # The other rollout differs in more than scale: max fusion is not mean fusion.
+    plain = get_registry().explainers.get("attention-rollout").explain(
+        model, images, torch.tensor([1, 1, 1]), ExplainContext(seed=0)
+    )
+    assert (pearson(plain, ours) < 0.999).all()
 
 
 def test_discard_ratio_changes_rollout_but_keeps_it_finite():

@@ -15,7 +15,7 @@ def test_every_required_generator_is_registered() -> None:
     assert REQUIRED <= set(generators)
     for name in REQUIRED:
         expected = "dataset" if name in ("seed-format", "folder") else "synthetic"
-        assert generators.get(name).kind == expected
+        assert generators.get(name).source == expected
 
 
 class TestEveryGenerator(GeneratorContract):
@@ -25,7 +25,7 @@ class TestEveryGenerator(GeneratorContract):
     @classmethod
     def generator_case(cls, request: pytest.FixtureRequest) -> GeneratorCase:
         name = request.param
-        if get_registry().generators.get(name).kind == "synthetic":
+        if get_registry().generators.get(name).source == "synthetic":
             return GeneratorCase(name)
         if name == "seed-format":
             return GeneratorCase(name, {"path": str(request.getfixturevalue("seed_sample"))})

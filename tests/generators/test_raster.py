@@ -52,3 +52,26 @@ def test_dilate_disc_matches_the_euclidean_distance(radius: float) -> None:
     mask = torch.rand(2, 30, 37, generator=torch.Generator().manual_seed(1)) > 0.985
     expected = np.stack([ndimage.distance_transform_edt(~m.numpy()) <= radius for m in mask])
     assert np.array_equal(dilate_disc(mask, radius).numpy(), expected)
+
+
+@pytest.mark.parametrize("radius", [3.2, 10.0, 25.5])
+def test_dilate_disc_is_exact_with_empty_images_and_wide_discs(radius: float) -> None:
+    # Empty images and rows far from any set pixel are skipped: the result must not show it,
+    # including discs wider than the image (25.5 px on a 20 x 41 image).
+    mask = torch.zeros(4, 20, 41, dtype=torch.bool)
+    mask[1, 3, 7] = mask[1, 4, 30] = mask[3, 18, 0] = True
+    expected = np.stack([
+        ndimage.distance_transform_edt(~m.numpy()) <= radius if m.any() else np.zeros(m.shape, bool) for m in mask
+    ])
+    assert np.array_equal(dilate_disc(mask, radius).numpy(), expected)
+
+
+def test_pieces_off_the_image_or_on_its_border_draw_what_they_cover() -> None:
+    # The same segment drawn whole and cut into pieces that straddle the border, lie on
+    # it, or lie outside must agree: culling and unclipped interior patches change nothing.
+    t = torch.tensor
+    args = (t([0]), t([-30.0]), t([-4.0]), t([40.0]), t([20.0]), t([1.3]))
+    whole = render_segments(*args, n_images=1, size=24, max_piece=1000.0)
+    pieces = render_segments(*args, n_images=1, size=24, max_piece=3.0)
+    assert torch.allclose(whole, pieces, atol=1e-5)
+    assert float(whole.sum()) > 0

@@ -22,7 +22,7 @@ SECTION_TYPES = {
     "ropbench_register_generators": (specs.GeneratorSpec, specs.RetinaBatch),
     "ropbench_register_architectures": (specs.ArchitectureSpec, ModelInfo),
     "ropbench_register_explainers": (specs.ExplainerSpec, specs.ExplainContext),
-    "ropbench_register_metrics": (specs.MetricSpec, specs.ScoringInputs),
+    "ropbench_register_metrics": (specs.MetricSpec, specs.ScoringContext),
     "ropbench_register_executors": (specs.ExecutorSpec,),
     "ropbench_register_reporters": (specs.ReporterSpec,),
 }
@@ -92,12 +92,43 @@ def test_no_documented_hook_is_unknown():
     assert not unknown, f"{DOC.name} documents hooks that do not exist: {sorted(unknown)}"
 
 
+COMMON = {f.name for f in dataclasses.fields(specs.PluginSpec)}
+
+
 @pytest.mark.parametrize("hook", sorted(SECTION_TYPES))
 def test_every_spec_field_named_in_its_section(hook):
+    """Each hook's section names its own fields; the fields every spec shares are named
+    once, in the common section."""
     section = _section(DOC.read_text(encoding="utf-8"), hook)
     for kind in SECTION_TYPES[hook]:
-        missing = [f.name for f in dataclasses.fields(kind) if f"`{f.name}`" not in section]
+        own = [f.name for f in dataclasses.fields(kind) if not (issubclass(kind, specs.PluginSpec) and f.name in COMMON)]
+        missing = [name for name in own if f"`{name}`" not in section]
         assert not missing, f"{DOC.name} section {hook} does not name {kind.__name__} fields {missing}"
+
+
+def test_every_common_spec_field_named_once_in_the_rules():
+    text = DOC.read_text(encoding="utf-8")
+    rules = text[text.index("## Rules every spec follows"):text.index("## Registration hooks")]
+    missing = sorted(name for name in COMMON if f"`{name}`" not in rules)
+    assert not missing, f"{DOC.name} 'Rules every spec follows' does not name PluginSpec fields {missing}"
+
+
+def test_every_kit_contract_setting_is_documented():
+    """Each contract's settings (its ClassVar attributes) appear in the kit table."""
+    import typing
+
+    import ropbench.testing as kit
+
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("## Testing a plugin"):]
+    for name in kit.CONTRACTS:
+        contract = getattr(kit, name)
+        hints = typing.get_type_hints(contract)
+        settings = sorted(k for k, v in hints.items() if not k.startswith("_")
+                          and getattr(v, "__origin__", None) is typing.ClassVar)
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{name}`"))
+        missing = [s for s in settings if f"`{s}`" not in row]
+        assert not missing, f"{DOC.name}: the {name} row does not list its settings {missing}"
 
 
 def test_every_registration_hook_has_a_section_type():

@@ -15,18 +15,18 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from ropbench.specs import ScoringInputs
+from ropbench.specs import ScoringContext
 
 from ._helpers import chance, score
 
 
-def _inputs(labels, rop_probability) -> ScoringInputs:
+def _context(labels, rop_probability) -> ScoringContext:
     rop = torch.tensor(rop_probability, dtype=torch.float32)
-    return ScoringInputs(labels=torch.tensor(labels), probabilities=torch.stack([1 - rop, rop], 1), seed=0)
+    return ScoringContext(labels=torch.tensor(labels), probabilities=torch.stack([1 - rop, rop], 1))
 
 
 # 3 ROP (2 found), 5 healthy (1 false alarm): TP 2, FN 1, TN 4, FP 1
-HAND = _inputs([1, 1, 1, 0, 0, 0, 0, 0], [0.9, 0.6, 0.2, 0.7, 0.1, 0.3, 0.4, 0.45])
+HAND = _context([1, 1, 1, 0, 0, 0, 0, 0], [0.9, 0.6, 0.2, 0.7, 0.1, 0.3, 0.4, 0.45])
 
 
 @pytest.mark.parametrize(
@@ -53,8 +53,8 @@ def test_agreement_with_scikit_learn_on_random_cases() -> None:
     for _ in range(5):
         labels = (torch.rand(60, generator=generator) < 0.4).long()
         rop = (torch.rand(60, generator=generator) + labels * 0.3).clamp(0, 1)
-        inputs = _inputs(labels.tolist(), rop.tolist())
-        y, p = labels.numpy(), inputs.probabilities[:, 1].numpy()
+        context = _context(labels.tolist(), rop.tolist())
+        y, p = labels.numpy(), context.probabilities[:, 1].numpy()
         predicted = (p >= 0.5).astype(int)
         expected = {
             "accuracy": accuracy_score(y, predicted),
@@ -66,11 +66,11 @@ def test_agreement_with_scikit_learn_on_random_cases() -> None:
             "auroc": roc_auc_score(y, p),
         }
         for name, value in expected.items():
-            assert score(name, inputs).item() == pytest.approx(value, abs=1e-6), name
+            assert score(name, context).item() == pytest.approx(value, abs=1e-6), name
 
 
 def test_undefined_values_are_nan_not_zero() -> None:
-    healthy_only = _inputs([0, 0, 0], [0.2, 0.1, 0.3])
+    healthy_only = _context([0, 0, 0], [0.2, 0.1, 0.3])
     assert math.isnan(score("sensitivity", healthy_only).item())
     assert math.isnan(score("auroc", healthy_only).item())
     assert math.isnan(score("precision", healthy_only).item())  # nothing predicted ROP

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from ._helpers import chance, localization_inputs, score
+from ropbench.specs import SharedPasses
+
+from ._helpers import chance, localization_context, score
 
 # Map values 0..15 row-major (all distinct); mask = the pixels valued 15, 14, 3 and 0.
 RAMP = torch.arange(16, dtype=torch.float32).reshape(4, 4)
@@ -46,7 +49,7 @@ RAMP_MASK = RAMP_MASK.reshape(4, 4)
     ],
 )
 def test_distinct_values(name: str, expected: float) -> None:
-    assert score(name, localization_inputs(RAMP, RAMP_MASK)).item() == pytest.approx(expected, abs=1e-12)
+    assert score(name, localization_context(RAMP, RAMP_MASK)).item() == pytest.approx(expected, abs=1e-12)
 
 
 # Two levels: value 1 on the first six pixels, 0 on the other ten; the mask holds
@@ -78,7 +81,7 @@ TWO_LEVEL_MASK = TWO_LEVEL_MASK.reshape(4, 4)
     ],
 )
 def test_ties_split_fairly(name: str, expected: float) -> None:
-    assert score(name, localization_inputs(TWO_LEVEL, TWO_LEVEL_MASK)).item() == pytest.approx(expected, abs=1e-12)
+    assert score(name, localization_context(TWO_LEVEL, TWO_LEVEL_MASK)).item() == pytest.approx(expected, abs=1e-12)
 
 
 LOCALIZATION = [
@@ -94,23 +97,23 @@ LOCALIZATION = [
 @pytest.mark.parametrize("name", LOCALIZATION)
 @pytest.mark.parametrize("level", [0.0, 0.25, -3.0])
 def test_a_constant_map_scores_its_chance_level(name: str, level: float) -> None:
-    inputs = localization_inputs(torch.full((4, 4), level), RAMP_MASK)
+    context = localization_context(torch.full((4, 4), level), RAMP_MASK)
     if name == "auprc":
         # sklearn's AP of a constant map is the prevalence, which is below the expected
         # AP of a random ranking (a random map has no ties).
-        assert score(name, inputs).item() == pytest.approx(4 / 16)
+        assert score(name, context).item() == pytest.approx(4 / 16)
     elif name.startswith("percentile-iou"):
         # IoU's chance is the plug-in value at the expected overlap, like the score.
-        assert score(name, inputs).item() == pytest.approx(chance(name, inputs).item())
+        assert score(name, context).item() == pytest.approx(chance(name, context).item())
     else:
-        assert score(name, inputs).item() == pytest.approx(chance(name, inputs).item(), abs=1e-12)
+        assert score(name, context).item() == pytest.approx(chance(name, context).item(), abs=1e-12)
 
 
 @pytest.mark.parametrize("name", LOCALIZATION)
 def test_an_empty_mask_is_not_scored(name: str) -> None:
-    inputs = localization_inputs(RAMP, torch.zeros(4, 4, dtype=torch.bool))
-    assert math.isnan(score(name, inputs).item())
-    assert math.isnan(chance(name, inputs).item())
+    context = localization_context(RAMP, torch.zeros(4, 4, dtype=torch.bool))
+    assert math.isnan(score(name, context).item())
+    assert math.isnan(chance(name, context).item())
 
 
 @pytest.mark.parametrize(
@@ -127,15 +130,15 @@ def test_an_empty_mask_is_not_scored(name: str) -> None:
     ],
 )
 def test_a_mask_covering_everything(name: str, expected: float) -> None:
-    value = score(name, localization_inputs(RAMP, torch.ones(4, 4, dtype=torch.bool))).item()
+    value = score(name, localization_context(RAMP, torch.ones(4, 4, dtype=torch.bool))).item()
     assert value == pytest.approx(expected, nan_ok=True)
 
 
 def test_relevance_mass_ignores_negative_relevance_and_treats_no_relevance_as_uniform() -> None:
     heatmap = torch.tensor([[2.0, -5.0], [1.0, 0.0]])
     mask = torch.tensor([[True, True], [False, False]])
-    assert score("relevance-mass", localization_inputs(heatmap, mask)).item() == pytest.approx(2 / 3)
-    negative = localization_inputs(-heatmap.abs() - 1, mask)
+    assert score("relevance-mass", localization_context(heatmap, mask)).item() == pytest.approx(2 / 3)
+    negative = localization_context(-heatmap.abs() - 1, mask)
     assert score("relevance-mass", negative).item() == pytest.approx(2 / 4)
 
 
@@ -144,41 +147,41 @@ def test_pointing_game_tolerance_is_a_share_of_the_image_side() -> None:
     heatmap[0, 0] = 1
     mask = torch.zeros(4, 4, dtype=torch.bool)
     mask[0, 2] = True  # two pixels from the maximum
-    inputs = localization_inputs(heatmap, mask)
-    assert score("pointing-game", inputs, tolerance=0.0).item() == 0.0
-    assert score("pointing-game", inputs, tolerance=0.25).item() == 0.0  # radius 1
-    assert score("pointing-game", inputs, tolerance=0.5).item() == 1.0  # radius 2
+    context = localization_context(heatmap, mask)
+    assert score("pointing-game", context, tolerance=0.0).item() == 0.0
+    assert score("pointing-game", context, tolerance=0.25).item() == 0.0  # radius 1
+    assert score("pointing-game", context, tolerance=0.5).item() == 1.0  # radius 2
     # chance: the radius-2 disc around (0, 2) clipped to the image holds 4 + 3 + 1
     # pixels (rows 0, 1, 2), over 16 pixels
-    assert chance("pointing-game", inputs, tolerance=0.5).item() == pytest.approx(8 / 16)
+    assert chance("pointing-game", context, tolerance=0.5).item() == pytest.approx(8 / 16)
 
 
 def test_nonfinite_maps_are_not_scored() -> None:
     heatmap = RAMP.clone()
     heatmap[0, 1] = math.nan
     for name in ("auprc", "percentile-precision@50", "relevance-mass", "pointing-game"):
-        assert math.isnan(score(name, localization_inputs(heatmap, RAMP_MASK)).item()), name
+        assert math.isnan(score(name, localization_context(heatmap, RAMP_MASK)).item()), name
 
 
 def test_scores_of_a_batch_match_the_images_scored_alone() -> None:
     heatmaps = torch.stack([RAMP, TWO_LEVEL, torch.full((4, 4), 0.5)])
     masks = torch.stack([RAMP_MASK, TWO_LEVEL_MASK, RAMP_MASK])
     for name in LOCALIZATION:
-        together = score(name, localization_inputs(heatmaps, masks))
-        alone = torch.cat([score(name, localization_inputs(heatmaps[i], masks[i])) for i in range(3)])
+        together = score(name, localization_context(heatmaps, masks))
+        alone = torch.cat([score(name, localization_context(heatmaps[i], masks[i])) for i in range(3)])
         torch.testing.assert_close(together, alone, msg=name)
 
 
 def test_no_images_give_empty_results() -> None:
-    inputs = localization_inputs(torch.zeros(0, 4, 4), torch.zeros(0, 4, 4, dtype=torch.bool))
+    context = localization_context(torch.zeros(0, 4, 4), torch.zeros(0, 4, 4, dtype=torch.bool))
     for name in LOCALIZATION:
-        assert score(name, inputs).shape == (0,), name
-        assert chance(name, inputs).shape == (0,), name
+        assert score(name, context).shape == (0,), name
+        assert chance(name, context).shape == (0,), name
 
 
 def test_other_dtypes_score_like_float32() -> None:
     for dtype in (torch.float64, torch.float16):
-        inputs = localization_inputs(RAMP, RAMP_MASK)
-        converted = type(inputs)(**{**vars(inputs), "heatmaps": RAMP[None].to(dtype)})
+        context = localization_context(RAMP, RAMP_MASK)
+        converted = dataclasses.replace(context, heatmaps=RAMP[None].to(dtype), shared=SharedPasses())
         for name in LOCALIZATION:
-            torch.testing.assert_close(score(name, converted), score(name, inputs), msg=name)
+            torch.testing.assert_close(score(name, converted), score(name, context), msg=name)

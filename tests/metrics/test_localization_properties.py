@@ -14,7 +14,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from ropbench_plugins.metrics.chance_levels import expected_average_precision
 from ropbench_plugins.metrics.pointing import dilate
-from ._helpers import chance, localization_inputs, score
+from ._helpers import chance, localization_context, score
 
 RANK_BASED = [
     *(f"percentile-{s}@{p}" for s in ("precision", "recall", "f1", "iou") for p in (50, 75, 80, 90, 95)),
@@ -39,8 +39,8 @@ def _random_case(seed: int, levels: int | None):
 @pytest.mark.parametrize("seed, levels", [(0, None), (1, None), (2, 3), (3, 7), (4, 40)])
 def test_average_precision_and_roc_auc_agree_with_scikit_learn(seed: int, levels: int | None) -> None:
     heatmaps, masks = _random_case(seed, levels)
-    inputs = localization_inputs(heatmaps, masks)
-    ours_ap, ours_auc = score("auprc", inputs), score("pixel-auroc", inputs)
+    context = localization_context(heatmaps, masks)
+    ours_ap, ours_auc = score("auprc", context), score("pixel-auroc", context)
     for i in range(heatmaps.shape[0]):
         truth, scores = masks[i].flatten().numpy(), heatmaps[i].flatten().numpy()
         assert ours_ap[i].item() == pytest.approx(average_precision_score(truth, scores), abs=1e-12)
@@ -51,12 +51,12 @@ def test_average_precision_and_roc_auc_agree_with_scikit_learn(seed: int, levels
 def test_percentile_scores_agree_with_brute_force_tie_averaging(seed: int, levels: int | None) -> None:
     """Expected overlap over every tie break = mean over all orders of tied pixels."""
     heatmaps, masks = _random_case(seed, levels)
-    inputs = localization_inputs(heatmaps, masks)
+    context = localization_context(heatmaps, masks)
     generator = torch.Generator().manual_seed(seed)
     pixels = heatmaps[0].numel()
     for percentile in (50, 90):
         top = math.ceil((100 - percentile) / 100 * pixels)
-        values = score(f"percentile-precision@{percentile}", inputs)
+        values = score(f"percentile-precision@{percentile}", context)
         for i in range(heatmaps.shape[0]):
             flat, truth = heatmaps[i].flatten(), masks[i].flatten().double()
             # many random tie breaks: secondary random key; the mean converges to the
@@ -79,8 +79,8 @@ def test_rank_based_metrics_are_invariant_under_strictly_increasing_transforms(v
     mask = torch.tensor(mask_bits).reshape(4, 4)
     transformed = {"affine": 3 * heatmap + 7, "cube": heatmap**3, "exp": torch.exp(heatmap / 4)}[transform]
     for name in RANK_BASED:
-        before = score(name, localization_inputs(heatmap, mask))
-        after = score(name, localization_inputs(transformed, mask))
+        before = score(name, localization_context(heatmap, mask))
+        after = score(name, localization_context(transformed, mask))
         torch.testing.assert_close(before, after, equal_nan=True, msg=name)
 
 
@@ -88,11 +88,11 @@ def test_rank_based_metrics_are_invariant_under_strictly_increasing_transforms(v
 @given(mask_bits=st.lists(st.booleans(), min_size=20, max_size=20).filter(any), scale=st.floats(0.1, 10))
 def test_the_mask_itself_is_a_perfect_map(mask_bits, scale) -> None:
     mask = torch.tensor(mask_bits).reshape(4, 5)
-    inputs = localization_inputs(mask.float() * scale, mask)
-    assert score("relevance-mass", inputs).item() == pytest.approx(1.0)
-    assert score("auprc", inputs).item() == pytest.approx(1.0)
-    assert score("relevance-rank-accuracy", inputs).item() == pytest.approx(1.0)
-    assert score("pointing-game", inputs).item() == 1.0
+    context = localization_context(mask.float() * scale, mask)
+    assert score("relevance-mass", context).item() == pytest.approx(1.0)
+    assert score("auprc", context).item() == pytest.approx(1.0)
+    assert score("relevance-rank-accuracy", context).item() == pytest.approx(1.0)
+    assert score("pointing-game", context).item() == 1.0
 
 
 @pytest.mark.parametrize("pixels, positives", [(1, 1), (5, 1), (6, 2), (6, 6), (10, 3), (12, 7)])
@@ -112,10 +112,10 @@ def test_chance_levels_match_the_mean_score_of_random_maps() -> None:
     mask = torch.zeros(6, 6, dtype=torch.bool)
     mask[1:3, 2:5] = True
     maps = torch.rand(3000, 6, 6, generator=generator)
-    inputs = localization_inputs(maps, mask.expand(3000, -1, -1))
+    context = localization_context(maps, mask.expand(3000, -1, -1))
     for name in RANK_BASED + ["relevance-mass"]:
-        mean_score = score(name, inputs).mean().item()
-        expected = chance(name, inputs).mean().item()
+        mean_score = score(name, context).mean().item()
+        expected = chance(name, context).mean().item()
         assert mean_score == pytest.approx(expected, abs=0.02), name
 
 

@@ -45,7 +45,7 @@ def test_cli_compares_a_run_with_a_perturbed_copy_and_a_leaderboard_csv(fake_run
     write_table(table, other / "results.csv")
     assert main(["compare", str(fake_run), str(other), "--metric", "accuracy"]) == 0
     out = capsys.readouterr().out
-    assert out.count("| worse") == 2 and "-0.1000" in out and "percentile" not in out
+    assert out.count("| worse") == 3 and "-0.1000" in out and "percentile" not in out  # 2 models + the probe
     leaderboard = tmp_path / "leaderboard.csv"
     summarise(read_table(fake_run / "results.csv")).to_csv(leaderboard, index=False)
     assert len(load_summary(leaderboard)) == len(load_summary(fake_run))

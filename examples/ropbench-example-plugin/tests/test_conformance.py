@@ -1,8 +1,12 @@
-"""The plugin proves it honours ropbench's explainer contract by subclassing the kit."""
+"""The plugin proves it honours ropbench's contracts by subclassing the kit."""
 
 from __future__ import annotations
 
-from ropbench.testing import ExplainerContract
+from ropbench.testing import ExplainerContract, GeneratorContract, MetricContract
+
+
+class TestSineLinesContract(GeneratorContract):
+    generator_name = "sine-lines"
 
 
 class TestGradientMagnitudeBlurContract(ExplainerContract):
@@ -16,3 +20,7 @@ class TestPlainGradientMagnitudeContract(ExplainerContract):
     explainer_name = "gradient-magnitude-blur"
     architecture_names = ("seed-cnn",)
     params = {"sigma_fraction": 0.0}
+
+
+class TestHottestPixelContract(MetricContract):
+    metric_name = "hottest-pixel-on-tortuous"

@@ -47,5 +47,8 @@ def test_listed_by_ropbench_plugins_list():
     listing = subprocess.run([sys.executable, "-m", "ropbench.cli.main", "plugins", "list", "--all", "--json"],
                              capture_output=True, text=True, timeout=300, check=True)
     plugins = {row["name"]: row for row in json.loads(listing.stdout)}
-    assert plugins["ropbench-example"]["provides"] == {"explainers": ["gradient-magnitude-blur"]}
-    assert plugins["ropbench-example"]["hooks"] == ["ropbench_register_explainers"]
+    assert plugins["ropbench-example"]["provides"] == {"explainers": ["gradient-magnitude-blur"],
+                                                       "generators": ["sine-lines"],
+                                                       "metrics": ["hottest-pixel-on-tortuous"]}
+    assert plugins["ropbench-example"]["hooks"] == ["ropbench_register_explainers", "ropbench_register_generators",
+                                                    "ropbench_register_metrics"]

@@ -15,11 +15,11 @@ x' = b + S * (x - b) (b the baseline; "black" gives the papers' x * S in pixel s
 - ADCC = 3 / (1 / coherency + 1 / (1 - complexity) + 1 / (1 - average drop)), the
   harmonic mean; 0 when any of the three terms is 0.
 
-Model forwards: 2 per image (x and x'), shared by the four metrics that need them (not
-complexity, which reads the map only) while the model,
-images, targets, heatmaps and explain function are the same objects (the harness
-builds a new ScoringInputs per metric around them); coherency and ADCC share one
-extra ``explain`` call per image.
+Model forwards: 2 per image (x and x'), shared through ``context.shared`` (key
+``("masked-pass", baseline, random_map, seed where it matters)``) by the four metrics
+that need them (not complexity, which reads the map only); coherency and ADCC share one
+extra ``reexplain`` call per image (``rows = arange(N)``: masked image i derives from
+explained image i). ``batch_size`` changes speed only (an execution parameter).
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from typing import Callable
 
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import LastInputsMemo, require
+from ropbench.specs import MetricSpec, ScoringContext
 from ropbench_plugins.metrics.faithfulness.perturbation import (
     baseline_images,
     target_probabilities,
@@ -38,36 +37,30 @@ from ropbench_plugins.metrics.faithfulness.perturbation import (
 
 __all__ = ["confidence_specs", "masked_pass", "map_correlation"]
 
-_memo = LastInputsMemo()
-
-
 def masked_pass(
-    inputs: ScoringInputs, baseline: str, batch_size: int, *, random_map: bool = False
+    context: ScoringContext, seed: int, baseline: str, batch_size: int, *, random_map: bool = False
 ) -> dict[str, torch.Tensor]:
-    """Y, O, S and x' for ``inputs``, shared by the five metrics of this module.
+    """Y, O, S and x' for ``context``, shared by the five metrics of this module.
 
     ``random_map`` replaces the heatmaps by one seeded uniformly random map per image
-    (``inputs.seed`` + 1), for chance levels. The pass is remembered for the same
-    model, images, targets, heatmaps and explain function; the seed is part of the key
-    only where it matters (random maps, noise baselines).
+    (``seed`` + 1), for chance levels. The pass is computed once per context; the seed
+    is part of the key only where it matters (random maps, noise baselines), and the
+    batch size never is (it changes speed only).
     """
-    objects = require(inputs, "model", "images", "targets", "heatmaps") + (inputs.explain or _no_explain,)
     seeded = random_map or baseline == "noise"
-    key = (baseline, batch_size, random_map, int(inputs.seed) if seeded else None)
-    return _memo.get(objects, key, lambda: _masked_pass(inputs, baseline, batch_size, random_map))
+    key = ("masked-pass", baseline, bool(random_map), int(seed) if seeded else None)
+    return context.shared.get(key, lambda: _masked_pass(context, seed, baseline, batch_size, random_map))
 
 
-def _no_explain(*args):  # stands in for a missing explain function in memo keys
-    raise ValueError("this metric needs ScoringInputs.explain, which is None here")
-
-
-def _masked_pass(inputs: ScoringInputs, baseline: str, batch_size: int, random_map: bool) -> dict[str, torch.Tensor]:
-    model, images, targets, heatmaps = require(inputs, "model", "images", "targets", "heatmaps")
+def _masked_pass(
+    context: ScoringContext, seed: int, baseline: str, batch_size: int, random_map: bool
+) -> dict[str, torch.Tensor]:
+    model, images, targets, heatmaps = context.require("model", "images", "targets", "heatmaps")
     if random_map:
-        generator = torch.Generator().manual_seed(int(inputs.seed) + 1)
+        generator = torch.Generator().manual_seed(int(seed) + 1)
         heatmaps = torch.rand(heatmaps.shape, generator=generator)
     saliency = unit_saliency(heatmaps.detach()).to(images.device, images.dtype)
-    base = baseline_images(images, baseline, inputs.seed)
+    base = baseline_images(images, baseline, seed)
     masked = base + saliency[:, None] * (images - base)
     result = {
         "saliency": saliency.cpu(),
@@ -104,24 +97,25 @@ def _complexity(state: dict) -> torch.Tensor:
     return state["saliency"].flatten(1).to(torch.float64).mean(1)
 
 
-def _coherency(state: dict, inputs: ScoringInputs) -> torch.Tensor:
+def _coherency(state: dict, context: ScoringContext) -> torch.Tensor:
     if "coherency" not in state:
-        (explain,) = require(inputs, "explain")
-        second = explain(inputs.model, state["masked"], inputs.targets).detach().cpu()
+        model, targets, reexplain = context.require("model", "targets", "reexplain")
+        rows = torch.arange(state["masked"].shape[0])
+        second = reexplain(model, state["masked"], targets, rows).detach().cpu()
         state["coherency"] = (map_correlation(state["saliency"], unit_saliency(second)) + 1) / 2
     return state["coherency"]
 
 
-def _adcc(state: dict, inputs: ScoringInputs) -> torch.Tensor:
+def _adcc(state: dict, context: ScoringContext) -> torch.Tensor:
     terms = torch.stack(
-        [_coherency(state, inputs), 1 - _complexity(state), 1 - _average_drop(state)]
+        [_coherency(state, context), 1 - _complexity(state), 1 - _average_drop(state)]
     )
     harmonic = 3 / (1 / terms.clamp(min=1e-300)).sum(0)
     return torch.where((terms > 0).all(0), harmonic, 0.0).to(torch.float64)
 
 
 _FORMULAS: dict[str, tuple[Callable, bool, str]] = {
-    # name: (formula(state, inputs), higher_is_better, description)
+    # name: (formula(state, context), higher_is_better, description)
     "average-drop": (lambda s, i: _average_drop(s), False,
                      "Relative drop of the target probability when the image is masked by its map."),
     "average-increase": (lambda s, i: _average_increase(s), True,
@@ -139,14 +133,16 @@ def _compute(name: str) -> Callable[..., torch.Tensor]:
     formula = _FORMULAS[name][0]
     if name == "complexity":  # needs the map only: no model pass
 
-        def complexity(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
-            (heatmaps,) = require(inputs, "heatmaps")
+        def complexity(
+            context: ScoringContext, seed: int, baseline: str = "black", batch_size: int = 64
+        ) -> torch.Tensor:
+            (heatmaps,) = context.require("heatmaps")
             return _complexity({"saliency": unit_saliency(heatmaps.detach()).cpu()})
 
         return complexity
 
-    def compute(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
-        return formula(masked_pass(inputs, baseline, int(batch_size)), inputs).clone()
+    def compute(context: ScoringContext, seed: int, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
+        return formula(masked_pass(context, seed, baseline, int(batch_size)), context).clone()
 
     return compute
 
@@ -155,16 +151,18 @@ def _random_map_chance(name: str) -> Callable[..., torch.Tensor]:
     """Single seeded draw of a uniformly random map (average drop / increase)."""
     formula = _FORMULAS[name][0]
 
-    def chance(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
-        return formula(masked_pass(inputs, baseline, int(batch_size), random_map=True), inputs).clone()
+    def chance(context: ScoringContext, seed: int, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
+        return formula(masked_pass(context, seed, baseline, int(batch_size), random_map=True), context).clone()
 
     return chance
 
 
-def _complexity_chance(inputs: ScoringInputs, baseline: str = "black", batch_size: int = 64) -> torch.Tensor:
+def _complexity_chance(
+    context: ScoringContext, seed: int, baseline: str = "black", batch_size: int = 64
+) -> torch.Tensor:
     # min-max scaled i.i.d. uniform pixels: u -> 1 - u maps the scaled map to 1 minus
     # itself, so its expected mean is exactly 1/2.
-    (heatmaps,) = require(inputs, "heatmaps")
+    (heatmaps,) = context.require("heatmaps")
     return torch.full((heatmaps.shape[0],), 0.5, dtype=torch.float64)
 
 
@@ -182,8 +180,10 @@ def confidence_specs() -> list[MetricSpec]:
             higher_is_better=higher_is_better,
             compute=_compute(name),
             chance=chances.get(name),
+            bounds=(0.0, 1.0),
             version="1",
             params={"baseline": "black", "batch_size": 64},
+            execution_params=frozenset({"batch_size"}),
             description=description,
         )
         for name, (_, higher_is_better, description) in _FORMULAS.items()

@@ -20,8 +20,7 @@ from typing import Callable
 
 import torch
 
-from ropbench.specs import MetricSpec, ScoringInputs
-from ropbench_plugins.metrics._inputs import require
+from ropbench.specs import MetricSpec, ScoringContext
 from ropbench_plugins.metrics.faithfulness.perturbation import (
     baseline_images,
     pixel_ranks,
@@ -82,14 +81,14 @@ def perturbation_curve_auc(
 
 def _metric(mode: str, use_random_map: bool) -> Callable[..., torch.Tensor]:
     def compute(
-        inputs: ScoringInputs, steps: int = 16, baseline: str = "black", batch_size: int = 64
+        context: ScoringContext, seed: int, steps: int = 16, baseline: str = "black", batch_size: int = 64
     ) -> torch.Tensor:
-        model, images, targets, heatmaps = require(inputs, "model", "images", "targets", "heatmaps")
+        model, images, targets, heatmaps = context.require("model", "images", "targets", "heatmaps")
         if use_random_map:
-            generator = torch.Generator().manual_seed(int(inputs.seed) + 1)
+            generator = torch.Generator().manual_seed(int(seed) + 1)
             heatmaps = torch.rand(heatmaps.shape, generator=generator)
-        ranks = pixel_ranks(heatmaps, inputs.seed)
-        baselines = baseline_images(images, baseline, inputs.seed)
+        ranks = pixel_ranks(heatmaps, seed)
+        baselines = baseline_images(images, baseline, seed)
         return perturbation_curve_auc(
             model, images, targets, ranks, baselines, mode=mode, steps=int(steps), batch_size=int(batch_size)
         )
@@ -106,8 +105,10 @@ def deletion_insertion_specs() -> list[MetricSpec]:
             higher_is_better=False,
             compute=_metric("deletion", False),
             chance=_metric("deletion", True),
+            bounds=(0.0, 1.0),
             version="1",
             params={"steps": 16, "baseline": "black", "batch_size": 64},
+            execution_params=frozenset({"batch_size"}),
             description="Area under the target probability as the most salient pixels are removed first.",
         ),
         MetricSpec(
@@ -116,8 +117,10 @@ def deletion_insertion_specs() -> list[MetricSpec]:
             higher_is_better=True,
             compute=_metric("insertion", False),
             chance=_metric("insertion", True),
+            bounds=(0.0, 1.0),
             version="1",
             params={"steps": 16, "baseline": "blur", "batch_size": 64},
+            execution_params=frozenset({"batch_size"}),
             description="Area under the target probability as the most salient pixels are restored first.",
         ),
     ]

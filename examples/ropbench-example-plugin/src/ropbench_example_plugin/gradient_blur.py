@@ -2,8 +2,9 @@
 
 Batched: one backward pass for the whole batch (each target logit depends only on its
 own image in eval mode, so summing them gives every image its own gradient) and one
-separable convolution. The model is put in eval mode for the pass, so dropout cannot
-make the map random, and every module's mode is restored afterwards.
+separable convolution. :func:`ropbench.explaining.explaining` puts the model in eval
+mode for the pass (so dropout cannot make the map random) with frozen parameters, and
+restores every module's mode and ``requires_grad`` afterwards.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ropbench.explaining import explaining, target_scores
 from ropbench.specs import ExplainContext
 
 __all__ = ["gradient_magnitude_blur", "gaussian_blur", "DEFAULT_SIGMA_FRACTION"]
@@ -41,17 +43,8 @@ def gradient_magnitude_blur(model: nn.Module, images: torch.Tensor, targets: tor
                             ) -> torch.Tensor:
     """float32 [N, H, W]: |d logit_target / d image|, max over channels, blurred with
     sigma = ``sigma_fraction`` x image side. Deterministic: ``context.seed`` is unused."""
-    modes = [module.training for module in model.modules()]
-    model.eval()
-    try:
-        inputs = images.detach().clone().requires_grad_(True)
-        with torch.enable_grad():
-            logits = model(inputs)
-            chosen = logits.gather(1, targets.view(-1, 1).to(logits.device)).sum()
-            # autograd.grad leaves the parameters' .grad untouched, unlike backward().
-            (gradient,) = torch.autograd.grad(chosen, inputs)
-    finally:
-        for module, mode in zip(model.modules(), modes):
-            module.training = mode
+    inputs = images.detach().clone().requires_grad_(True)
+    with explaining(model), torch.enable_grad():
+        (gradient,) = torch.autograd.grad(target_scores(model(inputs), targets).sum(), inputs)
     magnitude = gradient.abs().amax(dim=1)
     return gaussian_blur(magnitude, sigma_fraction * images.shape[-1]).float().detach()
