@@ -1,11 +1,12 @@
-"""Turning per-image metric values into the numbers a leaderboard shows.
+"""Turning per-image metric values into a result row's summary numbers.
 
-Three helpers, each used by the runner for every (cell, metric):
+Both helpers are used by the score stage for every (cell, metric):
 
 - :func:`bootstrap_ci`: a seeded percentile-bootstrap confidence interval of the mean
   over images (NaNs, i.e. images a metric could not score, are dropped first);
-- :func:`chance_normalised`: where a score sits between chance (0) and perfect (1);
-- :func:`summarise_over_seeds`: mean and sample standard deviation over training seeds.
+- :func:`chance_normalised`: where a score sits between chance (0) and perfect (1).
+
+The mean and std over seeds that leaderboards show are :func:`ropbench.leaderboard.summarise`'s.
 
 Values are computed in float64 so that the summaries of the same per-image values are
 identical whatever dtype a metric returned.
@@ -18,7 +19,7 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["nan_mean", "bootstrap_ci", "chance_normalised", "summarise_over_seeds"]
+__all__ = ["bootstrap_ci", "chance_normalised"]
 
 # Upper bound on resample-index elements held at once; beyond it resamples are drawn in
 # blocks of whole resamples.
@@ -30,12 +31,6 @@ def _finite_values(values: torch.Tensor | Sequence[float]) -> torch.Tensor:
     a summary should show, not hide)."""
     tensor = torch.as_tensor(values, dtype=torch.float64).detach().cpu().flatten()
     return tensor[~torch.isnan(tensor)]
-
-
-def nan_mean(values: torch.Tensor | Sequence[float]) -> float:
-    """Mean of the non-NaN values; NaN when there are none."""
-    kept = _finite_values(values)
-    return float(kept.mean()) if kept.numel() else math.nan
 
 
 def bootstrap_ci(
@@ -111,20 +106,3 @@ def chance_normalised(
     if math.isnan(value) or math.isnan(chance) or span == 0.0:
         return math.nan
     return (value - chance) / span
-
-
-def summarise_over_seeds(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof=1) of one metric over seeds.
-
-    NaN seeds (a seed where no image could be scored) are ignored. With a single seed
-    the standard deviation is NaN, not 0: one seed says nothing about seed-to-seed
-    spread, and a 0 would read as "perfectly stable" in a leaderboard.
-
-    :return: ``(mean, std)``; ``(nan, nan)`` when no seed has a value.
-    """
-    kept = _finite_values(values)
-    if kept.numel() == 0:
-        return math.nan, math.nan
-    mean = float(kept.mean())
-    std = float(kept.std(correction=1)) if kept.numel() > 1 else math.nan
-    return mean, std

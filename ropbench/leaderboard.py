@@ -51,7 +51,7 @@ def summarise(table: pd.DataFrame, controls: Controls | None = None) -> pd.DataF
         return pd.DataFrame(columns=SUMMARY_COLUMNS + (["control"] if controls is not None else []))
     grouped = table.groupby(GROUP, sort=False, dropna=False)
     summary = grouped.agg(
-        mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
+        mean=("value", "mean"), std=("value", "std"), n_seeds=("value", "count"),
         chance=("chance", "mean"), n_images=("n_images", "sum"),
     ).reset_index()
     order = sorted(range(len(summary)), key=lambda i: tuple(

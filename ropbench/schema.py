@@ -43,7 +43,7 @@ STAGE_CODE: tuple[str, ...] = (
     "attention.py",
 )
 
-STAGE_CODE_FINGERPRINT = "fe71ccb8703d8afd3f902f6fbe65cdafe5e02ee40d4e366b4496a1edb75b2e9a"
+STAGE_CODE_FINGERPRINT = "ccc5bc0ae37fd1e48800e057e932ed0062aa8d4fd1696b99bec105518809ffc6"
 
 
 def _normalised_source(path: Path) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ropbench.errors import RopbenchError, did_you_mean
+from ropbench.params import param_type_error
 from ropbench.registry import Registry, SpecTable
 from ropbench.regression import validate_tolerances
 from ropbench.shipped_suites import shipped_suites
@@ -57,23 +58,13 @@ class SuiteError(RopbenchError):
         super().__init__(f"{source}: {key}: expected {expected}{detail}")
 
 
-_JSON_TYPES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-               dict: "a table"}
-
-
 def _check_param_types(source: str, key: str, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
     """A plugin parameter must have its default's type (an integer passes for a number;
     a parameter whose default is None takes anything)."""
     for name, value in given.items():
-        default = defaults.get(name)
-        if default is None:
-            continue
-        expected = type(default)
-        ok = (isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-              or expected is float and isinstance(value, int) and not isinstance(value, bool))
-        if not ok:
-            raise SuiteError(source, f"{key}.{name}", _JSON_TYPES.get(expected, expected.__name__)
-                             + f" like the default {default!r}", value)
+        problem = param_type_error(name, value, defaults)
+        if problem:
+            raise SuiteError(source, f"{key}.{name}", problem, value)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ __all__ = [
     "StageTask",
     "DataTask",
     "TrainTask",
+    "ModelTask",
     "ExplainTask",
     "ScoreTask",
 ]
@@ -174,23 +175,10 @@ class TrainTask(StageTask):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExplainTask(StageTask):
-    """Heatmaps of one trained model by one explainer, for the explained test images
-    (ROP images with a non-empty localization target, at most ``max_explained``).
+class ModelTask(StageTask):
+    """A task that works on one trained model (explaining it, scoring it)."""
 
-    :param batch_size: images per explainer call (speed only: not keyed).
-    """
-
-    stage: ClassVar = "explain"
     model: TrainTask
-    explainer: PluginRef
-    target: Literal["region", "vessels"]
-    max_explained: int
-    batch_size: int = 16
-
-    def identity(self) -> dict[str, Any]:
-        return {"model": self.model.key, "explainer": self.explainer.identity(),
-                "target": self.target, "max_explained": self.max_explained}
 
     @property
     def data(self) -> DataTask:
@@ -201,22 +189,40 @@ class ExplainTask(StageTask):
         return self.model.seed
 
     @property
-    def upstream(self) -> tuple[StageTask, ...]:
-        return (self.model,)
-
-    @property
     def device(self) -> str:
         return self.model.device
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScoreTask(StageTask):
+class ExplainTask(ModelTask):
+    """Heatmaps of one trained model by one explainer, for the explained test images
+    (ROP images with a non-empty localization target, at most ``max_explained``).
+
+    :param batch_size: images per explainer call (speed only: not keyed).
+    """
+
+    stage: ClassVar = "explain"
+    explainer: PluginRef
+    target: Literal["region", "vessels"]
+    max_explained: int
+    batch_size: int = 16
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.model.key, "explainer": self.explainer.identity(),
+                "target": self.target, "max_explained": self.max_explained}
+
+    @property
+    def upstream(self) -> tuple[StageTask, ...]:
+        return (self.model,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreTask(ModelTask):
     """Score one trained model: its test-set classification (``heatmaps`` None) or one
     explainer's heatmaps (``heatmaps`` the explain task). Each metric is also cached on
     its own, so adding a metric to a suite computes only that metric."""
 
     stage: ClassVar = "score"
-    model: TrainTask
     heatmaps: ExplainTask | None
     metrics: tuple[PluginRef, ...]
     bootstrap_resamples: int
@@ -233,17 +239,5 @@ class ScoreTask(StageTask):
                             "metric": metric.identity(), "bootstrap_resamples": self.bootstrap_resamples})
 
     @property
-    def data(self) -> DataTask:
-        return self.model.data
-
-    @property
-    def seed(self) -> int:
-        return self.model.seed
-
-    @property
     def upstream(self) -> tuple[StageTask, ...]:
         return (self.model,) if self.heatmaps is None else (self.model, self.heatmaps)
-
-    @property
-    def device(self) -> str:
-        return self.model.device

@@ -22,12 +22,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
+from ropbench.cli.values import parse_assignment
 from ropbench.errors import RopbenchError
 from ropbench.generation import default_workers
+from ropbench.params import param_type_error
 
-__all__ = ["register", "run_generate", "parse_param"]
+__all__ = ["register", "run_generate"]
 
-FORMATS = ("seed", "folder")
+# --format -> the dataset loader whose format it is (its spec's writer writes it).
+FORMATS = {"seed": "seed-format", "folder": "folder"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     parser.add_argument("--start", type=int, default=0, help="first image index (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--format", choices=FORMATS, default="seed", help="output layout (default seed)")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="seed",
+                        help="output layout: the seed-format or folder loader's (default seed)")
     parser.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE",
         help="generator parameter (VALUE parsed as JSON, else a string); repeatable",
@@ -57,17 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--sheet", type=int, default=32, help="images on the contact sheet (0: none)")
     parser.set_defaults(handler=run_generate)
-
-
-def parse_param(text: str) -> tuple[str, Any]:
-    """``key=value`` with value read as JSON when it parses (numbers, lists), else a string."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise RopbenchError(f"--param expects KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), json.loads(raw)
-    except json.JSONDecodeError:
-        return key.strip(), raw
 
 
 @dataclass
@@ -90,14 +83,12 @@ def _export(batch: Any, first: int, encode: Callable[[Any], Any] | None, sheet_e
     return _ExportedChunk(count=len(batch), encoded=encode(batch), batch=None, metadata=lines, sheet=sheet)
 
 
-def _writer(fmt: str, out: Path):
-    if fmt == "seed":
-        from ropbench_plugins.generators.seed_format import SeedFormatWriter
-
-        return SeedFormatWriter(out)
-    from ropbench_plugins.generators.folder_format import FolderWriter
-
-    return FolderWriter(out)
+def _writer(registry: Any, fmt: str, out: Path):
+    """The writer of the loader that reads ``fmt`` (found through the registry)."""
+    loader = registry.generators.get(FORMATS[fmt])
+    if loader.writer is None:
+        raise RopbenchError(f"generator {loader.name!r} has no writer for --format {fmt}")
+    return loader.writer(out)
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -106,14 +97,21 @@ def run_generate(args: argparse.Namespace) -> int:
     from ropbench.registry import get_registry
     from ropbench.specs import RetinaBatch
 
-    spec = get_registry().generators.get(args.name)
-    params = dict(parse_param(p) for p in args.param)
+    registry = get_registry()
+    spec = registry.generators.get(args.name)
+    params = dict(parse_assignment(p, "--param") for p in args.param)
     unknown = sorted(set(params) - set(spec.params))
     if unknown:
         raise RopbenchError(
             f"generator {spec.name!r} has no parameter(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(spec.params)) or '(none)'}"
         )
+    for name, value in params.items():
+        problem = param_type_error(name, value, spec.params)
+        if problem:
+            raise RopbenchError(f"--param {name}={value!r}: generator {spec.name!r} expects {problem}")
+    if args.out.exists() and not args.out.is_dir():
+        raise RopbenchError(f"--out {args.out} exists and is not a directory")
     if args.n < 1 or args.size < 8:
         raise RopbenchError(f"need --n >= 1 and --size >= 8, got --n {args.n} --size {args.size}")
     if args.chunk is not None and args.chunk < 1:
@@ -123,7 +121,7 @@ def run_generate(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     sheet: list[RetinaBatch] = []
     done, started = 0, time.perf_counter()
-    with _writer(args.format, args.out) as writer, (args.out / "metadata.jsonl").open("w") as meta:
+    with _writer(registry, args.format, args.out) as writer, (args.out / "metadata.jsonl").open("w") as meta:
         # Encoding (PNG) runs in the workers when the writer can do it apart from writing.
         encode = getattr(type(writer), "encode", None)
         export = partial(_export, encode=encode, sheet_end=args.start + args.sheet)

@@ -50,6 +50,7 @@ from torch import nn
 
 from ropbench.imaging import to_model_input
 from ropbench.modelinfo import ModelInfo, attach_model_info
+from ropbench.testing.execution_params import execution_value_pair
 from ropbench.testing.registries import contract_registry
 from ropbench.specs import MetricKind, MetricSpec, ScoringContext, SharedPasses, StretchInterventions
 from ropbench.vessels import vessel_segments
@@ -286,14 +287,7 @@ class MetricContract:
         return torch.ones(len(context), dtype=torch.bool)
 
     def _execution_values(self, name: str, value: Any) -> tuple[Any, Any]:
-        if name in self.execution_param_values:
-            return self.execution_param_values[name]
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return value, (1 if value > 1 else 2)
-        raise AssertionError(
-            f"execution param {name!r} = {value!r}: set execution_param_values = {{{name!r}: (first, second)}} "
-            "on the test class to say which two values must give the same scores"
-        )
+        return execution_value_pair(name, value, self.execution_param_values, "scores")
 
     def _assert_in_bounds(self, values: torch.Tensor, what: str) -> None:
         low, high = self.spec.bounds

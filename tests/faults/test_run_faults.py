@@ -363,3 +363,16 @@ def test_in_process_plugins_reach_stages_through_the_activated_registry(tmp_path
     with activated(Registry.load(extra=(plugin,))) as registry:
         assert "here-map" in registry.explainers
     assert sys.modules.get("only_here") is None
+
+
+def test_L11_a_generate_parameter_of_the_wrong_type_is_named(tmp_path):
+    code, stderr = _cli("generate", "rw-classic", "--n", "4", "--size", "32", "--out", str(tmp_path / "g"),
+                        "--param", "max_moves=lots")
+    assert code == 2 and "--param max_moves='lots'" in stderr and "an integer" in stderr
+
+
+def test_L12_generate_into_a_file_is_refused(tmp_path):
+    target = tmp_path / "existing_file.txt"
+    target.write_text("keep me")
+    code, stderr = _cli("generate", "rw-classic", "--n", "4", "--size", "32", "--out", str(target))
+    assert code == 2 and "is not a directory" in stderr and target.read_text() == "keep me"

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from ropbench.aggregation import bootstrap_ci, chance_normalised, nan_mean, summarise_over_seeds
+from ropbench.aggregation import bootstrap_ci, chance_normalised
 
 
 def test_bootstrap_is_seeded_and_ignores_nans() -> None:
@@ -50,15 +50,6 @@ def test_chance_normalised() -> None:
     assert math.isnan(chance_normalised(0.5, None, higher_is_better=True))
     assert math.isnan(chance_normalised(0.5, 1.0, higher_is_better=True))
     assert math.isnan(chance_normalised(math.nan, 0.5, higher_is_better=True))
-
-
-def test_summarise_over_seeds() -> None:
-    mean, std = summarise_over_seeds([1.0, 2.0, 3.0, math.nan])
-    assert (mean, std) == (2.0, 1.0)
-    mean, std = summarise_over_seeds([0.7])
-    assert mean == 0.7 and math.isnan(std)
-    assert all(math.isnan(v) for v in summarise_over_seeds([]))
-    assert nan_mean(torch.tensor([1.0, math.nan, 3.0])) == 2.0
 
 
 def test_bootstrap_of_many_images_draws_in_blocks_and_stays_seeded() -> None:
