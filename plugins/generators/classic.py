@@ -20,7 +20,7 @@ def paint_white_on_black(coverage: Coverage, params: Mapping[str, Any]) -> torch
 
 CLASSIC = Variant(
     name="rw-classic",
-    version="1",
+    version="2",  # 2: twins bow their healthy stretches (twin_ink)
     description=(
         "Random-walker retinas as in the original study: white vessels on black, 6 roots "
         "(4 tortuous in ROP images) making damped two-period sine moves."

@@ -126,7 +126,7 @@ def paint_fundus(coverage: Coverage, params: Mapping[str, Any]) -> torch.Tensor:
 
 FUNDUS = Variant(
     name="rw-fundus",
-    version="1",
+    version="2",  # 2: twins bow their healthy stretches (twin_ink)
     description=(
         "The rw-classic geometry painted as a fundus photograph: textured orange-red "
         "background, optic disc, macula, arteries and veins, circular field of view, "

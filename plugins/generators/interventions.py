@@ -20,6 +20,7 @@ import torch
 from ropbench.errors import RopbenchError
 from ropbench.specs import StretchInterventions
 
+from .ink import straighten
 from .pipeline import (
     Variant, check_params, draw_segments, generate_variant, grow_trees, image_keys, render_tree, segment_table,
 )
@@ -72,7 +73,7 @@ def draw_straightened(image: DrawnImage, stretch_sets: Sequence[np.ndarray]) -> 
     copies = len(stretch_sets)
     tree: VesselTree = image.tree.take(np.zeros(copies, np.int64))
     move = np.stack([np.isin(image.stretch, np.asarray(chosen)) & (image.stretch >= 0) for chosen in stretch_sets])
-    straight = tree.straightened(move.ravel())
+    straight = straighten(tree, move.ravel(), image.walk.min_half_width, image.params)
     coverage = render_tree(straight, np.repeat(image.keys, copies), image.size, image.walk, image.variant.paints_kinds)
     return image.variant.paint(coverage, image.params)
 

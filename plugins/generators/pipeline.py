@@ -22,6 +22,7 @@ from ropbench.errors import RopbenchError
 from ropbench.specs import RetinaBatch
 
 from . import rng
+from .ink import TWIN_INKS, straighten
 from .metadata import image_metadata
 from .raster import dilate_disc, render_segments
 from .tortuosity import polyline_indices
@@ -38,7 +39,7 @@ WALK_GROUP = 64  # trees grown together: the walker loop's Python overhead is pe
 MARGIN_FRACTION = 1.0 / 60.0  # the tortuous-region margin: the original's 10 px at 600 px
 MAX_ATTEMPTS = 32  # redraws of an ROP image whose tortuous vessels all fell off the image
 PAIRINGS = ("none", "twins")
-PAIRING_DEFAULTS: dict[str, Any] = {"pairing": "none"}
+PAIRING_DEFAULTS: dict[str, Any] = {"pairing": "none", "twin_ink": "bowed"}
 _TWIN_SALT = ":twins"  # twin trees never share keys with unpaired images
 
 
@@ -95,6 +96,10 @@ def check_params(variant: Variant, params: Mapping[str, Any]) -> dict[str, Any]:
         raise RopbenchError(
             f"generator {variant.name!r}: pairing must be one of {', '.join(PAIRINGS)}, got {merged['pairing']!r}"
         )
+    if merged.get("twin_ink", "free") not in TWIN_INKS:
+        raise RopbenchError(
+            f"generator {variant.name!r}: twin_ink must be one of {', '.join(TWIN_INKS)}, got {merged['twin_ink']!r}"
+        )
     return merged
 
 
@@ -135,6 +140,8 @@ def segment_table(tree: VesselTree, size: int, min_half_width: float) -> dict[st
     k = np.flatnonzero(tree.vertex_vessel[1:] == tree.vertex_vessel[:-1])
     vessel = tree.vertex_vessel[k]
     hw = np.maximum((tree.vertex_half_width[k] + tree.vertex_half_width[k + 1]) / 2, min_half_width)
+    if tree.vertex_width_scale is not None:
+        hw = hw * tree.vertex_width_scale[k + 1]
 
     def px(values: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(values * size - 0.5).to(torch.float32)
@@ -215,7 +222,8 @@ def grow_trees(
     """(diseased, drawn): the trees with their disease, and the trees as drawn.
 
     Unpaired, both are the image's own tree. As twins every tree is grown diseased, and
-    a healthy image is drawn with every vertex at its plain position.
+    a healthy image is drawn with its disease removed as ``twin_ink`` says
+    (``ink.straighten``: bowed, straight, or straight and wider).
     """
     if not twins:
         tree = simulate_walkers(keys, rop, walk)
@@ -229,7 +237,7 @@ def grow_trees(
         tree = variant.shape(tree, pair_keys, everywhere, params)
     if len(pair_keys) != len(keys) or not np.array_equal(inverse, np.arange(len(keys))):
         tree = tree.take(inverse.ravel())
-    return tree, tree.straightened(~rop[tree.vessel_image[tree.vertex_vessel]])
+    return tree, straighten(tree, ~rop[tree.vessel_image[tree.vertex_vessel]], walk.min_half_width, params)
 
 
 def _twin_pictures(
@@ -257,7 +265,7 @@ def _twin_pictures(
     if not here.all():
         missing = rop_rows[~here]
         plain = diseased.take(missing)
-        plain = plain.straightened(np.ones(len(plain.vertex_x), bool))
+        plain = straighten(plain, np.ones(len(plain.vertex_x), bool), walk.min_half_width, params)
         coverage = render_tree(plain, keys[missing], size, walk, variant.paints_kinds)
         twin_images[torch.from_numpy(~here)] = variant.paint(coverage, params)
         twin_vessels[torch.from_numpy(~here)] = coverage.vessels * fov if fov is not None else coverage.vessels

@@ -56,16 +56,26 @@ class VesselTree:
     vertex_plain_x: np.ndarray  # float64 [V]: the vertex without the disease
     vertex_plain_y: np.ndarray  # float64 [V]
     vertex_diseased: np.ndarray  # bool [V]
+    # float64 [V]: the segment ending at vertex k is drawn this many times as wide as its
+    # vertices say (after the minimum width); None: 1 everywhere (``twin_ink="widened"``).
+    vertex_width_scale: np.ndarray | None = None
 
-    def straightened(self, vertices: np.ndarray) -> "VesselTree":
+    def straightened(self, vertices: np.ndarray, width_scale: np.ndarray | None = None) -> "VesselTree":
         """The tree with the selected vertices (bool [V]) moved to their plain positions
-        and no longer tortuous: every selected vertex is the healthy twin's."""
+        and no longer tortuous: every selected vertex is the healthy twin's. The segments
+        ending at selected diseased vertices are drawn ``width_scale`` (float [V]) times as
+        wide when given, as they were otherwise."""
+        scale = self.vertex_width_scale
+        if width_scale is not None:
+            moved = vertices & self.vertex_diseased
+            scale = np.where(moved, width_scale, 1.0 if scale is None else scale)
         return replace(
             self,
             vertex_x=np.where(vertices, self.vertex_plain_x, self.vertex_x),
             vertex_y=np.where(vertices, self.vertex_plain_y, self.vertex_y),
             vertex_tortuous=self.vertex_tortuous & ~vertices,
             vertex_diseased=self.vertex_diseased & ~vertices,
+            vertex_width_scale=scale,
         )
 
     def take(self, images: np.ndarray) -> "VesselTree":
@@ -91,6 +101,7 @@ class VesselTree:
             vessel_generation=per_vessel(self.vessel_generation), vessel_key=per_vessel(self.vessel_key),
             vertex_plain_x=per_vertex(self.vertex_plain_x), vertex_plain_y=per_vertex(self.vertex_plain_y),
             vertex_diseased=per_vertex(self.vertex_diseased),
+            vertex_width_scale=None if self.vertex_width_scale is None else per_vertex(self.vertex_width_scale),
         )
 
 

@@ -9,8 +9,10 @@ image ``row`` once per tortuous stretch with that stretch straightened
 - drop_s = the model's ROP logit (class 1) on the original image minus on the
   straightened one (``context.model`` on :func:`ropbench.imaging.to_model_input`, eval
   mode, no gradient): how much the model relied on that stretch being tortuous;
-- heat_s = the mean of the heatmap over the stretch's own pixels (``stretches[s]``);
-  stretches without a pixel are left out.
+- heat_s = the mean of the heatmap over the stretch's own vessel pixels (``stretches[s]``
+  and :func:`ropbench.vessels.vessel_pixels` of ``context.vessels``, as every
+  prior-controlled metric reads heat); stretches without such a pixel are left out. So
+  the vessel-map control puts the same heat on every stretch and scores exactly chance.
 
 - ``intervention-rank``: the Spearman correlation over the image's stretches between
   heat and drop (average ranks for ties). 0 when the heat is the same on every stretch
@@ -23,9 +25,12 @@ Both are NaN when the image has fewer than 2 stretches, when ``straighten`` retu
 (or the context has no ``straighten``: the generator cannot intervene), when all drops
 are equal (nothing to rank against) or when the map has a NaN or infinite value.
 
-Chance (a uniformly random map: its stretch heats are exchangeable and distinct): rank
-0 exactly (a uniformly random ordering); hit = m / S, m the number of stretches with
-the largest drop (1 / S without ties), exactly.
+Chance (a uniformly random map): rank 0 exactly (each stretch's mean heat is symmetric
+about 1/2, so every stretch has the same expected rank); hit = the probability that a
+stretch with the largest drop has the hottest mean, where stretch s's mean of n_s
+independent uniform pixels is taken as normal with mean 1/2 and variance 1/(12 n_s)
+(central limit; stretches differ in size, so this is not 1/S: a small stretch's mean
+strays further and wins more often), integrated numerically per image.
 
 Cost per image: one model forward per stretch plus one for the original (batched by
 ``batch_size``, an execution parameter), and one ``straighten`` call (a re-render per
@@ -45,6 +50,7 @@ import torch
 from ropbench import hookimpl
 from ropbench.imaging import to_model_input
 from ropbench.specs import MetricSpec, ScoringContext
+from ropbench.vessels import vessel_pixels
 from ropbench_plugins.metrics._context import finite_rows
 from ropbench_plugins.metrics.faithfulness.perturbation import evaluation_mode, model_device
 
@@ -55,10 +61,11 @@ ROP_CLASS = 1
 
 @dataclass(frozen=True)
 class StretchResponses:
-    """One image's stretches: mean heat and logit drop, float64 [S] each."""
+    """One image's stretches: mean heat, logit drop and pixels heat was read on, [S] each."""
 
     heat: np.ndarray
     drop: np.ndarray
+    pixels: np.ndarray
 
 
 def _rop_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -78,12 +85,16 @@ def intervention_responses(
     heatmaps: torch.Tensor,
     straighten: Callable[[int], object],
     batch_size: int,
+    vessels: torch.Tensor | None = None,
 ) -> list[StretchResponses | None]:
     """Per explained image, the heat and the logit drop of every stretch (None where
-    ``straighten`` gives nothing). ``images`` are the model inputs of the originals."""
+    ``straighten`` gives nothing). ``images`` are the model inputs of the originals;
+    ``vessels`` (the vessel planes) restricts each stretch to its vessel pixels."""
     originals = _rop_logits(model, images, batch_size)
     heatmaps = heatmaps.detach().cpu()
+    on_vessels = vessel_pixels(vessels.detach().cpu()) if vessels is not None else None
     heats: list[np.ndarray | None] = []
+    sizes: list[np.ndarray] = []
     pending: list[torch.Tensor] = []  # straightened uint8 images, forwarded in batches
     logits: list[torch.Tensor] = []
     counts: list[int] = []
@@ -91,14 +102,18 @@ def intervention_responses(
         interventions = straighten(row)
         if interventions is None or len(interventions) == 0:
             heats.append(None)
+            sizes.append(np.zeros(0))
             counts.append(0)
             continue
         stretches = interventions.stretches.to("cpu", torch.bool)
+        if on_vessels is not None:
+            stretches = stretches & on_vessels[row]
         pixels = stretches.flatten(1).sum(1)
         keep = pixels > 0
         heatmap = heatmaps[row].flatten().to(torch.float64)
         heat = (stretches.flatten(1).to(torch.float64) @ heatmap) / pixels.clamp(min=1)
         heats.append(heat[keep].numpy())
+        sizes.append(pixels[keep].numpy())
         counts.append(int(keep.sum()))
         pending.extend(interventions.images[keep].cpu())
         while len(pending) >= batch_size:
@@ -109,12 +124,12 @@ def intervention_responses(
     straightened = torch.cat(logits).numpy() if logits else np.zeros(0)
     responses: list[StretchResponses | None] = []
     start = 0
-    for row, (heat, count) in enumerate(zip(heats, counts)):
+    for row, (heat, size, count) in enumerate(zip(heats, sizes, counts)):
         if heat is None:
             responses.append(None)
             continue
         drop = float(originals[row]) - straightened[start : start + count]
-        responses.append(StretchResponses(heat=heat, drop=drop))
+        responses.append(StretchResponses(heat=heat, drop=drop, pixels=size.astype(np.float64)))
         start += count
     return responses
 
@@ -127,7 +142,8 @@ def shared_responses(context: ScoringContext, batch_size: int) -> list[StretchRe
         model, images, heatmaps = context.require("model", "images", "heatmaps")
         if context.straighten is None:
             return [None] * images.shape[0]
-        return intervention_responses(model, images, heatmaps, context.straighten, int(batch_size))
+        return intervention_responses(model, images, heatmaps, context.straighten, int(batch_size),
+                                      context.vessels)
 
     return context.shared.get(("intervention-drops",), compute)
 
@@ -177,9 +193,29 @@ def _hit(context: ScoringContext, seed: int, batch_size: int = 64) -> torch.Tens
     return _per_image(context, batch_size, stretch_hit)
 
 
+def random_hit_probability(pixels: np.ndarray, winners: np.ndarray) -> float:
+    """P(the hottest stretch is one of ``winners``) for a uniformly random map, each
+    stretch's mean heat normal with mean 1/2 and variance 1/(12 n): the integral of
+    sum over winners of pdf_s(x) * prod over others of cdf_t(x)."""
+    from scipy.stats import norm
+
+    if np.all(pixels == pixels[0]):  # equal sizes: exchangeable means, exactly m / S
+        return float(np.mean(winners))
+    x = np.linspace(-0.5, 1.5, 4001)
+    scale = np.sqrt(1.0 / (12.0 * np.maximum(pixels, 1.0)))
+    cdf = norm.cdf(x[None, :], loc=0.5, scale=scale[:, None])
+    pdf = norm.pdf(x[None, :], loc=0.5, scale=scale[:, None])
+    total = 0.0
+    for s in np.flatnonzero(winners):
+        others = np.prod(np.delete(cdf, s, axis=0), axis=0)
+        total += float(np.trapezoid(pdf[s] * others, x))
+    return float(np.clip(total, 0.0, 1.0))
+
+
 def _hit_chance(context: ScoringContext, seed: int, batch_size: int = 64) -> torch.Tensor:
     return _per_image(
-        context, batch_size, lambda response: float((response.drop == response.drop.max()).mean())
+        context, batch_size,
+        lambda response: random_hit_probability(response.pixels, response.drop == response.drop.max()),
     )
 
 
@@ -188,7 +224,7 @@ def specs() -> list[MetricSpec]:
     common = dict(
         kind="localization",
         higher_is_better=True,
-        version="1",
+        version="2",
         params={"batch_size": 64},
         execution_params=frozenset({"batch_size"}),
     )

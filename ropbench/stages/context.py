@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-from ropbench.cache import Cache
+from ropbench.cache import Cache, CorruptCacheEntryError
 from ropbench.imaging import to_model_input
 from ropbench.registry import Registry
 from ropbench.seeding import derive_seed
@@ -51,16 +51,34 @@ def _image_ids(data: DataTask, images: ScoredImages) -> tuple[str, ...]:
                  for source, row in zip(images.sources, images.rows.tolist()))
 
 
-def _straighten_for(data: DataTask, registry: Registry, rows: torch.Tensor
+INTERVENTIONS = "interventions"
+
+
+def _straighten_for(data: DataTask, registry: Registry, rows: torch.Tensor, cache: Cache
                     ) -> Callable[[int], StretchInterventions | None] | None:
-    """Interventions on explained image ``row`` through the generator, where it can."""
+    """Interventions on explained image ``row`` through the generator, where it can.
+
+    They depend on the data only, so each test image's are cached under the data task's
+    key (``interventions/<data key>.<index>.pt``) and shared by every model and explainer.
+    """
     spec = registry.generators.get(data.generator.name)
     if spec.straighten is None or data.source != "synthetic":
         return None
     split_seed = derive_seed(data.seed, "data", "test")  # as the data stage draws the test split
 
     def straighten(row: int) -> StretchInterventions | None:
-        return spec.straighten(int(rows[row]), data.image_size, split_seed, **data.generator.call_params())
+        index = int(rows[row])
+        suffix = f".{index}.pt"
+        try:
+            stored = cache.load_tensors(INTERVENTIONS, data.key, suffix=suffix)
+        except CorruptCacheEntryError:
+            result = spec.straighten(index, data.image_size, split_seed, **data.generator.call_params())
+            stored = {"none": result is None} if result is None else {
+                "none": False, "images": result.images, "changed": result.changed, "stretches": result.stretches}
+            cache.save_tensors(INTERVENTIONS, data.key, stored, suffix=suffix)
+        if stored["none"]:
+            return None
+        return StretchInterventions(images=stored["images"], changed=stored["changed"], stretches=stored["stretches"])
 
     return straighten
 
@@ -124,7 +142,7 @@ def scoring_context(task: ScoreTask, cache: Cache, registry: Registry,
         region_masks=explained.masks.to(device), tortuous_vessels=explained.tortuous_vessels.to(device),
         vessels=explained.vessels.to(device), vessel_segments=test.vessel_segments[rows].to(device),
         images=inputs, targets=targets, model=model, reexplain=reexplain,
-        build_fresh_model=build_fresh_model, straighten=_straighten_for(task.data, registry, rows),
+        build_fresh_model=build_fresh_model, straighten=_straighten_for(task.data, registry, rows, cache),
         image_ids=_image_ids(task.data, images),
     )
     return context, images

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from scipy.stats import spearmanr
@@ -132,3 +133,19 @@ def test_the_batch_size_changes_nothing(batch_size: int) -> None:
     context = _context([0.9, 0.5, 0.5], drops=[3.0, 1.0, 2.0])
     value = score("intervention-rank", context, batch_size=batch_size)[0].item()
     assert value == pytest.approx(math.sqrt(3) / 2)
+
+
+def test_hit_chance_favours_small_stretches_as_random_maps_do() -> None:
+    """A small stretch's mean heat strays further from 1/2, so a random map makes it the
+    hottest more often than 1/S; checked against a simulation of uniform maps."""
+    from ropbench_plugins.metrics.interventions import random_hit_probability
+
+    pixels = np.array([4.0, 40.0, 400.0])
+    generator = np.random.default_rng(0)
+    draws = 20000
+    means = np.stack([generator.random((draws, int(n))).mean(1) for n in pixels], axis=1)
+    simulated = np.bincount(means.argmax(1), minlength=3) / draws
+    for stretch in range(3):
+        winners = np.arange(3) == stretch
+        assert random_hit_probability(pixels, winners) == pytest.approx(simulated[stretch], abs=0.015)
+    assert random_hit_probability(pixels, np.array([True, False, False])) > 1 / 3
