@@ -53,6 +53,8 @@ REGISTRATION_PREFIX = "ropbench_register_"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "ropbench_plugins.generators",
+    "ropbench_plugins.generators.seed_format",
+    "ropbench_plugins.generators.folder_format",
     "ropbench_plugins.architectures",
     "ropbench_plugins.architectures.shortcut_probe",
     "ropbench_plugins.explainers.cam",

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 
 import torch
 
-from ropbench.specs import RetinaBatch
+from ropbench import hookimpl
+from ropbench.specs import GeneratorSpec, RetinaBatch
 
 from .datasets import (
     FINGERPRINT_MODES, RESIZE_MODES, DatasetError, TableRow, check_range, fingerprint_files, load_rows,
@@ -25,7 +26,7 @@ from .datasets import (
     resize_image, shuffled_rows, write_png,
 )
 
-__all__ = ["load_folder", "folder_fingerprint", "FolderWriter", "LABELS_FILE"]
+__all__ = ["ropbench_register_generators", "load_folder", "folder_fingerprint", "FolderWriter", "LABELS_FILE"]
 
 LOADER = "folder"
 LABELS_FILE = "labels.csv"
@@ -154,3 +155,16 @@ def write_folder(root: Path, batches: Iterable[RetinaBatch]) -> Path:
         for batch in batches:
             writer.add(batch)
     return Path(root) / LABELS_FILE
+
+
+@hookimpl
+def ropbench_register_generators() -> list[GeneratorSpec]:
+    return [
+        GeneratorSpec(
+            name="folder", generate=load_folder, version="2", source="dataset",
+            params={"path": "", "resize": "bilinear", "fingerprint": "stat"},
+            fingerprint=folder_fingerprint, writer=FolderWriter,
+            description="A folder of your own retinas: labels.csv (filename, label[, mask, "
+            "tortuous_vessels, vessels]) with images and optional annotation images.",
+        )
+    ]

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from ropbench.specs import RetinaBatch
+from ropbench import hookimpl
+from ropbench.specs import GeneratorSpec, RetinaBatch
 
 from .datasets import (
     FINGERPRINT_MODES, RESIZE_MODES, DatasetError, TableRow, check_range, fingerprint_files, load_rows,
@@ -42,7 +43,7 @@ from .datasets import (
 from .pipeline import MARGIN_FRACTION
 from .raster import dilate_disc
 
-__all__ = [
+__all__ = ["ropbench_register_generators", 
     "load_seed_format", "seed_format_fingerprint", "SeedFormatWriter", "parse_points", "square_region",
     "points_to_mask", "SEED_FORMAT_SIDE", "STUDY_SQUARE_HALF_SIDE", "REGION_SHAPES",
 ]
@@ -270,3 +271,17 @@ def write_seed_format(root: Path, batches: Iterable[RetinaBatch]) -> Path:
         for batch in batches:
             writer.add(batch)
     return Path(root) / "images" / "data.csv"
+
+
+@hookimpl
+def ropbench_register_generators() -> list[GeneratorSpec]:
+    return [
+        GeneratorSpec(
+            name="seed-format", generate=load_seed_format, version="2", source="dataset",
+            params={"path": "", "resize": "nearest", "region_shape": "square", "fingerprint": "stat"},
+            fingerprint=seed_format_fingerprint, writer=SeedFormatWriter,
+            description="Images exported by the original study's generator (images/data.csv, "
+            "tortuous_points in 600-px coordinates), read as the study did: NEAREST resizing, the "
+            "vessel plane is the red channel, the region is a 21-px square per tortuous point.",
+        )
+    ]

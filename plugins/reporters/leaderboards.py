@@ -24,8 +24,13 @@ def write_markdown_leaderboard(run_dir: Path, table: pd.DataFrame, manifest: Map
 
 
 def write_csv_leaderboard(run_dir: Path, table: pd.DataFrame, manifest: Mapping[str, Any]) -> list[Path]:
+    """The summary with a last column ``control``: whether the row is a reference (a
+    control explainer or classifier) rather than an entry."""
+    from ropbench.report.controls import Controls
+
     path = Path(run_dir) / "leaderboard.csv"
-    summarise(table).to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    summary = summarise(table, Controls.from_manifest(manifest))
+    summary.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return [path]
 
 
