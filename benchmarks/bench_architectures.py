@@ -138,6 +138,7 @@ def measure(case: Case, fmt: str, seconds: float) -> Measurement:
     forward: Callable[[torch.Tensor], torch.Tensor] = model
     compile_seconds = 0.0
     if fmt.startswith("compile"):
+        torch._dynamo.reset()  # else earlier cases fill dynamo's cache and later ones silently run eager
         forward = torch.compile(model)
 
     def train_step() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 __all__ = ["RESULT_SCHEMA_VERSION", "STAGE_CODE", "STAGE_CODE_FINGERPRINT", "stage_code_fingerprint"]
 
-RESULT_SCHEMA_VERSION = 2
+RESULT_SCHEMA_VERSION = 3
 
 # Modules (relative to the ropbench package) whose code determines cached outputs.
 STAGE_CODE: tuple[str, ...] = (
@@ -33,6 +33,7 @@ STAGE_CODE: tuple[str, ...] = (
     "training/determinism.py",
     "training/guidance.py",
     "training/loop.py",
+    "training/precision.py",
     "training/predict.py",
     "training/sampling.py",
     "aggregation.py",
@@ -43,7 +44,7 @@ STAGE_CODE: tuple[str, ...] = (
     "attention.py",
 )
 
-STAGE_CODE_FINGERPRINT = "ccc5bc0ae37fd1e48800e057e932ed0062aa8d4fd1696b99bec105518809ffc6"
+STAGE_CODE_FINGERPRINT = "319e5fc0c67c657449572db2de82f48a46b42ec043179928fbf398e7ae0f2282"
 
 
 def _normalised_source(path: Path) -> str:

@@ -130,6 +130,10 @@ class PluginSpec:
         batch-invariance tests hold the spec to that promise.
     :param replaces: set on a third-party spec meant to replace a registered spec of the
         same name (a built-in, say); without it a second spec of a name is an error.
+    :param validate_params: optional check of a suite entry's parameters (the defaults
+        updated by the entry's ``params``), run when the suite loads, after the type check
+        against the defaults: raise ``ValueError`` (or ``RopbenchError``) saying what is
+        wrong (a value out of range, an unknown choice); the suite error names the entry.
     :param plugin: the plugin that registered the spec; filled in by the registry.
     """
 
@@ -139,6 +143,7 @@ class PluginSpec:
     description: str = ""
     execution_params: frozenset[str] = frozenset()
     replaces: bool = False
+    validate_params: Callable[[Mapping[str, Any]], object] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 
     def identity_params(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -163,6 +163,16 @@ def _check_params(source: str, key: str, given: object, defaults: Mapping[str, A
     return {**defaults, **given}
 
 
+def _validate_params(source: str, key: str, spec: Any, params: Mapping[str, Any]) -> None:
+    """The spec's own check of its merged parameters (``PluginSpec.validate_params``)."""
+    if spec.validate_params is None:
+        return
+    try:
+        spec.validate_params(params)
+    except (ValueError, RopbenchError) as error:
+        raise SuiteError(source, key, f"parameters {spec.name!r} accepts ({error})") from None
+
+
 def _entries(source: str, key: str, raw: object, table: SpecTable, *, training_ok: bool) -> tuple[Entry, ...]:
     if not isinstance(raw, list) or not raw:
         raise SuiteError(source, key, "a non-empty list of names, globs or tables", raw)
@@ -191,6 +201,7 @@ def _entries(source: str, key: str, raw: object, table: SpecTable, *, training_o
             raise SuiteError(source, f"{where}.name", f"a registered {table.family} name ({error})") from None
         params = _check_params(source, f"{where}.params", item.get("params", {}), spec.params)
         _check_param_types(source, f"{where}.params", item.get("params", {}), spec.params)
+        _validate_params(source, f"{where}.params", spec, params)
         training = item.get("training", {})
         _check_params(source, f"{where}.training", training, {k: None for k in TrainingConfig.field_names()})
         _training(source, f"{where}.training", training)

@@ -66,7 +66,7 @@ def ropbench_register_architectures() -> list[ArchitectureSpec]:
             name="seed-cnn",
             build=build_seed_cnn,
             version=_VERSION,
-            params={**_WEIGHT_PARAMS, "dropout": 0.5},
+            params={**_WEIGHT_PARAMS, "dropout": 0.5, "unit_input": False},
             description="The study's CNN: 4 conv (16-128, 3x3, leaky ReLU, 2x2 max-pool), flatten, dropout, linear.",
         ),
         ArchitectureSpec(

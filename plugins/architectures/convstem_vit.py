@@ -10,7 +10,9 @@ docs/architectures.md).
 Everything after the stem is timm's ``VisionTransformer``: class token, position
 embeddings, blocks and attention modules, so every ViT explainer (rollout, grad-rollout,
 token GradCAM, class-token attention) and ViT guidance apply unchanged. The token grid is
-``image_size // patch_size``, as for a plain ViT with that patch size.
+``image_size // patch_size``, as for a plain ViT with that patch size; at an image size
+that is not a multiple of the patch (the study's 244 px) the stem first resizes its input
+bilinearly to the multiple below (244 -> 240), so the grid still covers the whole image.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ropbench_plugins.architectures.timm_models import build_timm_model
@@ -63,6 +67,13 @@ def stem_embed_class() -> type:
             layers.append(nn.Conv2d(channels, embed_dim, 1))
             self.proj = nn.Sequential(*layers)
 
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            height, width = x.shape[-2:]
+            rows, cols = height - height % self.patch_size[0], width - width % self.patch_size[1]
+            if (rows, cols) != (height, width):
+                x = F.interpolate(x, size=(rows, cols), mode="bilinear", align_corners=False)
+            return super().forward(x)
+
     return ConvStemPatchEmbed
 
 
@@ -77,7 +88,8 @@ def build_convstem_vit(
     depth: int = 6,
     num_heads: int = 3,
 ) -> nn.Module:
-    """The conv-stem ViT at ``image_size`` (a multiple of ``patch_size``).
+    """The conv-stem ViT at ``image_size`` (at least ``patch_size``; see the module docstring
+    for sizes that are not a multiple of it).
 
     :param patch_size: pixels per token side (a power of two); 8 suits 64-128 px images,
         16 is the usual choice at 224 px.
@@ -92,7 +104,9 @@ def build_convstem_vit(
         "depth": depth,
         "num_heads": num_heads,
     }
+    if image_size < patch_size:
+        raise ValueError(f"vit-convstem-tiny: image size {image_size} is smaller than the patch size {patch_size}")
     return build_timm_model(
-        num_classes, image_size, model_name=_BASE_MODEL, pretrained=pretrained, weights=weights,
+        num_classes, image_size - image_size % patch_size, model_name=_BASE_MODEL, pretrained=pretrained, weights=weights,
         model_kwargs=model_kwargs, architecture="vit-convstem-tiny",
     )

@@ -16,6 +16,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ropbench.imaging import INPUT_MEAN, INPUT_STD
 from ropbench.modelinfo import ModelInfo, attach_model_info
 from ropbench_plugins.architectures.weights import load_local_weights, refuse_hub_download
 
@@ -40,10 +41,15 @@ def _trunk(pool_after_last: bool) -> nn.Sequential:
 
 
 class SeedCNN(nn.Module):
-    """The original 4-conv network: trunk, flatten, dropout 0.5, linear."""
+    """The original 4-conv network: trunk, flatten, dropout 0.5, linear.
 
-    def __init__(self, num_classes: int, image_size: int, dropout: float = 0.5) -> None:
+    ``unit_input`` maps ropbench's inputs (about [-1, 1]) back to [0, 1], the study's
+    Keras ``rescale=1/255``: the black background is then 0, as the zero padding.
+    """
+
+    def __init__(self, num_classes: int, image_size: int, dropout: float = 0.5, unit_input: bool = False) -> None:
         super().__init__()
+        self.unit_input = unit_input
         if image_size < 16:
             raise ValueError(f"seed-cnn needs images of at least 16 px (four 2x2 pools), got {image_size}")
         self.features = _trunk(pool_after_last=True)
@@ -54,6 +60,8 @@ class SeedCNN(nn.Module):
         self.classifier = nn.Linear(TRUNK_WIDTHS[-1] * side * side, num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.unit_input:
+            images = images * INPUT_STD + INPUT_MEAN
         return self.classifier(self.dropout(torch.flatten(self.features(images), 1)))
 
 
@@ -70,12 +78,16 @@ class GapCNN(nn.Module):
 
 
 def build_seed_cnn(
-    num_classes: int, image_size: int, *, pretrained: bool = False, weights: str = "", dropout: float = 0.5
+    num_classes: int, image_size: int, *, pretrained: bool = False, weights: str = "", dropout: float = 0.5,
+    unit_input: bool = False,
 ) -> nn.Module:
-    """``seed-cnn``: GradCAM targets ``features.act4``, the last conv map before its pool."""
+    """``seed-cnn``: GradCAM targets ``features.act4``, the last conv map before its pool.
+
+    :param unit_input: feed the convolutions [0, 1] images, as the study's Keras model saw them.
+    """
     if pretrained and not weights:
         refuse_hub_download("seed-cnn")
-    model = SeedCNN(num_classes, image_size, dropout)
+    model = SeedCNN(num_classes, image_size, dropout, unit_input)
     if weights:
         load_local_weights(model, weights)
     return attach_model_info(model, ModelInfo(family="cnn", target_layer="features.act4"))

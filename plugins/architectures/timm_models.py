@@ -16,7 +16,7 @@ from torch import nn
 from ropbench.modelinfo import ModelInfo, attach_model_info
 from ropbench_plugins.architectures.weights import read_state_dict, refuse_hub_download
 
-__all__ = ["build_timm_model", "create_timm_model", "timm_model_info", "is_vit_like", "count_parameters"]
+__all__ = ["build_timm_model", "create_timm_model", "timm_model_info", "is_vit_like"]
 
 # Top-level children that belong to the head, not to the feature extractor.
 _HEAD_NAMES = frozenset({"head", "fc", "classifier", "global_pool", "head_drop", "pre_logits", "fc_norm", "head_dist"})
@@ -157,9 +157,3 @@ def build_timm_model(
     if weights:
         model = _load_weights(model, model_name, image_size, weights, kwargs)
     return attach_model_info(model, timm_model_info(model))
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Trainable parameters (for descriptions and benchmark tables)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-

@@ -6,6 +6,11 @@ a time), which on a small CPU is faster than one task using every core: the quic
 suite's small models scale poorly across threads. Results do not depend on the number
 of workers, only on the thread count per task (``--threads``), because every task
 computes the same bits wherever it runs.
+
+The default, ``workers = "auto"``, fills the cores: ``cores // threads`` workers when at
+least two trainings are still to run (their cache entries missing), else one process,
+so a cached rerun or a one-model suite does not pay for starting workers (about 5 s
+each: every worker imports torch).
 """
 
 from __future__ import annotations
@@ -83,37 +88,56 @@ class _Processes:
                                f"running this task stopped ({error})")
 
     def cancel(self, handles: list[Future]) -> None:
+        # The worker processes must be listed before shutdown, which forgets them.
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
         for handle in handles:
             handle.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(self.executor, "_processes", {}).values()):
+        for process in processes:
             process.terminate()  # a running stage stops now, as with one process
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
 
 
+def _auto_workers(tasks: Sequence[Task], runtime: TaskRuntime) -> int:
+    """Workers that fill the cores at the runtime's threads per task, when two or more
+    trainings (the long tasks) are still to run; else 1."""
+    threads = max(int(getattr(runtime, "threads", 0) or 1), 1)
+    fits = max((os.cpu_count() or 1) // threads, 1)
+    to_run = getattr(runtime, "needs_running", lambda task: True)
+    trainings = sum(1 for task in tasks if getattr(task, "stage", "") == "train" and to_run(task))
+    return min(fits, trainings) if trainings >= 2 else 1
+
+
 def run_locally(tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressSink, *,
-                workers: int | str = 1) -> ExecutionReport:
+                workers: int | str = "auto") -> ExecutionReport:
     """Run ``tasks`` on this machine; a failure skips only the tasks that depend on it.
 
     :param workers: worker processes; 1 runs every task in this process; ``"cores"`` one
-        per core. Plugins registered in-process (tests, notebooks) exist only here, so
-        they always run with 1.
+        per core; ``"auto"`` (default) one per ``--threads`` share of the cores when two
+        or more trainings are still to run, else 1. Plugins registered in-process (tests,
+        notebooks) exist only here, so they always run with 1.
 
     Ctrl-C stops after recording what finished; the cache keeps every finished stage.
     """
-    count = (os.cpu_count() or 1) if workers == "cores" else workers
+    if workers == "auto":
+        count: object = _auto_workers(tasks, runtime)
+    else:
+        count = (os.cpu_count() or 1) if workers == "cores" else workers
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         from ropbench.errors import RopbenchError
 
-        raise RopbenchError(f"the local executor's workers must be an integer >= 1 or 'cores', got {workers!r}")
+        raise RopbenchError("the local executor's workers must be an integer >= 1, 'cores' or 'auto', "
+                            f"got {workers!r}")
     if getattr(runtime, "in_process_plugins", ()) and count > 1:
         print(f"local executor: plugins registered in this process ({', '.join(runtime.in_process_plugins)}) "
               "cannot reach worker processes; running with workers = 1", file=sys.stderr)
         count = 1
     if count == 1 or len(tasks) <= 1:
         return run_when_ready(tasks, _InProcess(runtime), progress)
+    print(f"local executor: {count} worker processes (workers = {workers!r}; --option workers=1 runs in "
+          "this process)", file=sys.stderr)
     pool = _Processes(runtime, count)
     try:
         return run_when_ready(tasks, pool, progress)
@@ -124,7 +148,8 @@ def run_locally(tasks: Sequence[Task], runtime: TaskRuntime, progress: ProgressS
 @hookimpl
 def ropbench_register_executors() -> list[ExecutorSpec]:
     return [ExecutorSpec(
-        name="local", run=run_locally, params={"workers": 1},
-        description="Runs tasks on this machine: in this process (workers = 1, the default) or side "
-        "by side in worker processes (--option workers=N or workers=cores).",
+        name="local", run=run_locally, params={"workers": "auto"},
+        description="Runs tasks on this machine: side by side in worker processes, one per --threads "
+        "share of the cores when two or more trainings are to run (workers = auto, the default), "
+        "or --option workers=N / workers=cores; workers=1 runs every task in this process.",
     )]

@@ -94,13 +94,23 @@ def _plane(context: ExplainContext, field: str, images: torch.Tensor, control: s
     return upsample_maps(plane.to(images.device, torch.float32), images.shape[-2:])
 
 
-def explain_random(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, context: ExplainContext) -> torch.Tensor:
-    """Uniform [0, 1) noise at input resolution, seeded per image."""
+def explain_random(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, context: ExplainContext,
+                   *, grid: int = 0) -> torch.Tensor:
+    """Uniform [0, 1) noise, seeded per image: one value per pixel (``grid = 0``), or a
+    ``grid`` x ``grid`` field upsampled bilinearly, a *smooth* random map whose blobs are
+    the size of a coarse explainer's cells.
+
+    The smooth map exists for the mask-free ``attention-tortuosity-contrast``: per-pixel
+    noise has no region that holds a vessel branch, so it is NaN there. Any noise field u
+    is distributed as 1 - u, which mirrors every rank-based score about its midpoint, so
+    the smooth map's expected score is still 1/2 on the AUROC-like metrics.
+    """
     size = tuple(images.shape[-2:])
+    shape = size if grid <= 0 else (int(grid), int(grid))
     # One small draw per image: the per-image generator is what makes the map
     # independent of the batch it arrives in.
-    maps = [torch.rand(size, generator=torch.Generator().manual_seed(s)) for s in image_seeds(images, context.seed)]
-    return torch.stack(maps).to(images.device)
+    maps = [torch.rand(shape, generator=torch.Generator().manual_seed(s)) for s in image_seeds(images, context.seed)]
+    return upsample_maps(torch.stack(maps), size).to(images.device)
 
 
 def explain_vessel_map(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, context: ExplainContext) -> torch.Tensor:
@@ -167,7 +177,8 @@ def specs() -> list[ExplainerSpec]:
                              description=description, control=True)
 
     return [
-        control("random", explain_random, "1", {}, "Control: seeded uniform noise (chance level)."),
+        control("random", explain_random, "1", {"grid": 0},
+                "Control: seeded uniform noise per pixel, or smooth on a grid x grid field (chance level)."),
         control("vessel-map", explain_vessel_map, "2", {},
                 "Control: 1 on vessel pixels, 0 elsewhere (chance on the prior-controlled metrics)."),
         control("vessel-map-pooled", explain_vessel_map_pooled, "1", {"grid": 0},

@@ -18,7 +18,7 @@ from .classic import CLASSIC
 from .fundus import FUNDUS
 from .graded import GRADED
 from .interventions import straighten_variant
-from .pipeline import Variant, generate_variant
+from .pipeline import Variant, check_params, generate_variant
 
 __all__ = ["ropbench_register_generators", "VARIANTS"]
 
@@ -35,6 +35,8 @@ def _spec(variant: Variant) -> GeneratorSpec:
         name=variant.name, generate=generate, version=variant.version,
         params=dict(variant.defaults), description=variant.description, source="synthetic",
         straighten=straighten,
+        # pairing / twin_ink choices are checked when the suite loads, not at generation
+        validate_params=partial(check_params, variant),
     )
 
 

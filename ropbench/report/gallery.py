@@ -85,10 +85,6 @@ class Gallery:
     rows: list[GalleryRow] = field(default_factory=list)
     unavailable: str = ""  # why the whole gallery could not be drawn
 
-    @property
-    def picture_count(self) -> int:
-        return len(self.retinas) + len(self.masks) + sum(len(r.pictures) for r in self.rows)
-
 
 def _target_masks(test: dict[str, Any], target: str, indices: torch.Tensor) -> torch.Tensor:
     masks = test["masks"] if target == "region" else test["tortuous_vessels"]

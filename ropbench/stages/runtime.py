@@ -92,6 +92,14 @@ class StageRuntime:
         return any(fnmatch.fnmatchcase(task.label, pattern) or fnmatch.fnmatchcase(f"{task.stage}:{task.label}", pattern)
                    for pattern in self.refresh)
 
+    def needs_running(self, task: StageTask) -> bool:
+        """Whether ``execute`` would compute ``task`` (not cached intact, or refreshed)."""
+        if self.refreshes(task):
+            return True
+        cache = Cache(self.cache_root)
+        record = task_record(cache, task)
+        return record is None or not _intact(task, cache, record)
+
     def _log(self, task: StageTask) -> Callable[[str], None]:
         if not self.verbose:
             return lambda _: None

@@ -54,9 +54,12 @@ def _fit_and_save(task: TrainTask, cache: Cache, registry: Registry, log: Callab
     from ropbench.training.predict import predict_probabilities, resolve_device
 
     spec = registry.architectures.get(task.architecture.name)
+    config = task.training
+    if config.init != "torch" and task.architecture.params.get("weights"):
+        raise ValueError(f"{task.label}: init = {config.init!r} would overwrite the weights loaded from "
+                         f"{task.architecture.params['weights']!r}; give this entry training = {{ init = \"torch\" }}")
     train = load_split(cache, task.data, "train", registry, log)
     val = load_split(cache, task.data, "val", registry, log)
-    config = task.training
     if config.validate_on == "test":
         # The study's protocol: its test split doubled as validation, and everything else
         # (here train + val) was trained on.

@@ -38,8 +38,10 @@ class TrainingConfig:
     :param batch_size: images per optimisation step.
     :param learning_rate: Adam learning rate (the original study: 1e-3).
     :param weight_decay: Adam weight decay.
-    :param plateau_patience: epochs without improvement of the ``monitor`` before the
-        learning rate is multiplied by ``plateau_factor`` (reduce-on-plateau).
+    :param plateau_patience: epochs without improvement of the ``monitor`` that are
+        tolerated: the next one multiplies the learning rate by ``plateau_factor``
+        (PyTorch's ReduceLROnPlateau; Keras' reduces one epoch earlier, on the
+        ``patience``-th).
     :param plateau_factor: learning-rate factor on plateau, in (0, 1].
     :param early_stopping_patience: epochs without improvement of the ``monitor`` before
         training stops; the best checkpoint is restored. 0 disables early stopping.

@@ -65,7 +65,9 @@ def _cnn_reader(model: nn.Module, stack: ExitStack) -> RelevanceReader:
     classifier = model.get_submodule(info.classifier) if info.classifier else None
 
     def read(targets: torch.Tensor) -> torch.Tensor:
-        activations = captured[-1]
+        # Under bfloat16 autocast the hooked map is bfloat16; the guidance share (a ratio of
+        # sums) is computed in float32 like the loss it is added to.
+        activations = captured[-1].float()
         if classifier is None:
             return activations.mean(dim=1).clamp(min=0)
         class_weights = classifier.weight[targets]  # [N, C]
@@ -83,7 +85,7 @@ def _vit_reader(model: nn.Module, stack: ExitStack) -> RelevanceReader:
     rows, cols = info.token_grid
 
     def read(_targets: torch.Tensor) -> torch.Tensor:
-        attention = maps[-1]  # [N, heads, T, T]
+        attention = maps[-1].float()  # [N, heads, T, T]; float32 under autocast too
         to_patches = attention[:, :, 0, info.num_prefix_tokens:].mean(dim=1)
         return to_patches.reshape(-1, rows, cols)
 

@@ -29,6 +29,40 @@ def test_seed_cnn_is_the_original_network() -> None:
     assert (model.classifier.in_features, model.classifier.out_features) == (128 * 4 * 4, 2)
 
 
+def test_seed_cnn_unit_input_sees_the_studys_zero_to_one_images() -> None:
+    """ropbench feeds (pixel/255 - 0.5) / 0.5; with unit_input the convolutions see pixel/255,
+    so its output on x equals the plain model's (same weights) on x * 0.5 + 0.5."""
+    unit, plain = _build("seed-cnn", 32, unit_input=True).eval(), _build("seed-cnn", 32).eval()
+    assert all(torch.equal(a, b) for a, b in zip(unit.state_dict().values(), plain.state_dict().values()))
+    black = torch.full((1, 3, 32, 32), -1.0)  # a black image as ropbench's input
+    torch.testing.assert_close(unit(black), plain(torch.zeros(1, 3, 32, 32)))
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(unit(images), plain(images * 0.5 + 0.5))
+
+
+def test_convstem_vit_takes_sizes_that_are_not_a_multiple_of_its_patch() -> None:
+    """At the study's 244 px with 16-px patches the stem resizes to 240: a 15 x 15 token grid,
+    which is what explainers derive (244 // 16) when they map tokens back to pixels."""
+    model = _build("vit-convstem-tiny", 244, patch_size=16).eval()
+    info = model_info(model)
+    assert info.token_grid == (15, 15) and info.patch_size == 16 and 244 // info.patch_size == 15
+    assert model(torch.zeros(1, 3, 244, 244)).shape == (1, 2)
+    with pytest.raises(ValueError, match="smaller than the patch size"):
+        _build("vit-convstem-tiny", 12, patch_size=16)
+
+
+@pytest.mark.parametrize("explainer", ["attention-rollout-study", "vit-gradcam"])
+def test_vit_explainers_map_the_resized_grid_back_to_the_input(explainer) -> None:
+    from ropbench.specs import ExplainContext
+
+    model = _build("vit-convstem-tiny", 36, patch_size=8).eval()  # stem input 32 px, 4 x 4 tokens
+    spec = get_registry().explainers.get(explainer)
+    empty = torch.zeros(2, 36, 36, dtype=torch.bool)
+    context = ExplainContext(seed=0, vessels=torch.rand(2, 36, 36), masks=empty, tortuous_vessels=empty)
+    maps = spec.explain(model, torch.rand(2, 3, 36, 36) * 2 - 1, torch.tensor([0, 1]), context, **spec.params)
+    assert maps.shape == (2, 36, 36) and bool(torch.isfinite(maps).all())
+
+
 def test_gap_cnn_shares_the_trunk_and_ends_in_gap_linear() -> None:
     model = _build("gap-cnn", 64)
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]

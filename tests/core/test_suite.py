@@ -124,3 +124,39 @@ def test_narrowing_by_label_globs_and_seeds(tmp_path, registry):
 
 def test_shipped_suites_include_smoke_and_quick():
     assert {"smoke", "quick"} <= set(shipped_suites())
+
+
+def test_a_specs_own_param_validator_runs_when_the_suite_loads(tmp_path, registry_of):
+    def explainer_validator(params):
+        if not 0 < params["strength"] <= 3:
+            raise ValueError(f"strength in (0, 3], got {params['strength']}")
+
+    plugin = make_plugin(
+        "fake",
+        ropbench_register_generators=lambda: [generator_spec("gen-a")],
+        ropbench_register_architectures=lambda: [
+            ArchitectureSpec(name=n, build=lambda *a, **k: None, params={"dropout": 0.5})
+            for n in ("arch-cnn", "arch-vit")],
+        ropbench_register_explainers=lambda: [explainer_spec("expl").__class__(
+            name="expl", explain=None, supports=None, params={"strength": 1}, validate_params=explainer_validator)],
+        ropbench_register_metrics=lambda: [MetricSpec(name="acc", kind="classification", higher_is_better=True,
+                                                      compute=None)],
+        ropbench_register_reporters=lambda: [ReporterSpec(name="markdown", write=None),
+                                             ReporterSpec(name="csv", write=None)],
+    )
+    registry = registry_of(plugin)
+    assert load_suite(str(write(tmp_path, VALID)), registry).explainers[0].params["strength"] == 2
+    bad = VALID.replace("strength = 2", "strength = 7")
+    with pytest.raises(SuiteError, match=r"suite.toml: explainers\[0\].params: expected parameters 'expl' accepts "
+                                          r"\(strength in \(0, 3\], got 7\)"):
+        load_suite(str(write(tmp_path, bad)), registry)
+
+
+def test_a_generators_pairing_choice_is_checked_at_load_time(tmp_path):
+    from ropbench.registry import get_registry
+
+    smoke = (Path(__file__).resolve().parents[2] / "ropbench" / "suites" / "smoke.toml").read_text()
+    suite = tmp_path / "suite.toml"
+    suite.write_text(smoke.replace('pairing = "twins"', 'pairing = "twinz"'))
+    with pytest.raises(SuiteError, match=r"generators\[0\].params: .*pairing must be one of .*got 'twinz'"):
+        load_suite(str(suite), get_registry())

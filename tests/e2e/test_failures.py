@@ -146,3 +146,17 @@ def test_interrupted_runs_resume_to_the_same_bytes_without_recomputing(smoke_run
     assert set(statuses) <= {"cached", "done"}
     assert (run / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     assert (run / "per_image.csv").read_bytes() == (reference / "per_image.csv").read_bytes()
+
+
+def test_ctrl_c_with_worker_processes_stops_cleanly_and_keeps_what_finished(tmp_path):
+    """The default executor runs trainings in worker processes: Ctrl-C must stop them and
+    write the partial run, not end in a traceback from the pool's shutdown."""
+    cache, run = tmp_path / "cache", tmp_path / "run"
+    interrupted = _start([*ROPBENCH, "run", "--suite", "smoke", "--cache-dir", str(cache), "--out", str(run),
+                          "--threads", "1", "--option", "workers=2", "--quiet"])
+    _wait_for_results(cache, 1, interrupted)  # the data stage finished; trainings are running
+    interrupted.send_signal(signal.SIGINT)
+    stderr = interrupted.communicate(timeout=120)[1]
+    assert interrupted.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert (run / "manifest.json").is_file()

@@ -14,16 +14,21 @@ def test_run_writes_tidy_results_manifest_and_leaderboards(smoke_run):
     cache, run, _ = smoke_run
     table = pd.read_csv(run / "results.csv")
     assert list(table.columns) == RESULT_COLUMNS
-    assert set(table["architecture"]) == {"seed-cnn", "vit_tiny_patch16"}
+    assert set(table["architecture"]) == {"seed-cnn", "vit_tiny_patch16", "shortcut-probe"}
     classification = table[table["kind"] == "classification"]
     assert set(classification["metric"]) == {"accuracy", "auroc"}
     assert (classification["explainer"] == "-").all()
     localization = table[table["kind"] == "localization"]
-    assert {"percentile-precision@50", "percentile-recall@95"} <= set(localization["metric"])
+    assert {"vessel-auroc", "segment-auroc", "prior-skill", "study-precision@90"} <= set(localization["metric"])
     assert localization["n_images"].gt(0).all()
-    assert localization["chance"].between(0, 1).all()
+    skill = localization["metric"] == "prior-skill"
+    assert localization.loc[~skill, "chance"].between(0, 1).all()
+    assert localization.loc[skill, "chance"].le(0).all()  # a random map is no better than the vessel prior
     # every explainer the suite names appears with an architecture that supports it
-    assert set(localization["explainer"]) == {"gradcam", "attention-rollout", "random", "vessel-map"}
+    assert set(localization["explainer"]) == {"gradcam", "attention-rollout", "random", "vessel-map",
+                                              "vessel-map-pooled", "oracle"}
+    # the shortcut probe is classified, never explained
+    assert "shortcut-probe" not in set(localization["architecture"])
     faithfulness = table[table["kind"] == "faithfulness"]
     assert set(faithfulness["metric"]) == {"deletion-auc"} and faithfulness["value"].notna().all()
 
@@ -32,9 +37,9 @@ def test_run_writes_tidy_results_manifest_and_leaderboards(smoke_run):
         assert key in manifest
     assert manifest["libraries"]["torch"]
     assert manifest["plugins"]["used"]["explainers"]["gradcam"]["version"]
-    assert manifest["stages"]["train"]["done"] == 2
+    assert manifest["stages"]["train"]["done"] == 3
     leaderboard = (run / "leaderboard.md").read_text()
-    assert "## rw-classic" in leaderboard and "percentile-precision@50" in leaderboard
+    assert "## rw-classic" in leaderboard and "vessel-auroc" in leaderboard
     assert (run / "leaderboard.csv").is_file()
 
 

@@ -188,6 +188,17 @@ def test_random_map_is_seeded_per_image_and_differs_between_images_and_seeds():
     assert not torch.equal(first, explain("random", images, ExplainContext(2)))
 
 
+def test_smooth_random_map_is_noise_on_a_coarse_grid_upsampled():
+    images = torch.rand(3, 3, 32, 32)
+    smooth = explain("random", images, ExplainContext(1), grid=4)
+    assert smooth.shape == (3, 32, 32) and smooth.dtype == torch.float32
+    assert torch.equal(smooth, explain("random", images, ExplainContext(1), grid=4))
+    # bilinear from a 4 x 4 field: neighbouring pixels differ far less than per-pixel noise
+    assert smooth.diff(dim=-1).abs().max() < 0.2 < explain("random", images, ExplainContext(1)).diff(dim=-1).abs().max()
+    # one image's map does not depend on the batch it arrives in
+    assert torch.equal(explain("random", images[1:2], ExplainContext(1), grid=4)[0], smooth[1])
+
+
 @pytest.mark.parametrize("grid", [-1, [2, 0], [2, 2, 2], 2.5, True])
 def test_pooled_controls_reject_malformed_grids(grid):
     context = ExplainContext(0, vessels=torch.rand(1, 8, 8))
