@@ -27,3 +27,29 @@ def smoke_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess
                       "--threads", "2", "--quiet")
     assert process.returncode == 0, process.stderr[-4000:]
     return cache, run, process
+
+
+def seed_format_suite(path: str, *, image_size: int, metrics: list[str], counts: tuple[int, int, int],
+                      name: str = "sample") -> str:
+    """A suite on a seed-format dataset at ``path``: seed-cnn trained one epoch, explained by
+    the vessel-map control, scored with ``metrics``; ``counts`` = (train, val, test)."""
+    train, val, test = counts
+    metric_list = ", ".join(f'"{metric}"' for metric in metrics)
+    return f"""
+name = "{name}"
+seeds = [0]
+image_size = {image_size}
+generators = [{{ name = "seed-format", params = {{ path = "{path}" }} }}]
+architectures = ["seed-cnn"]
+explainers = ["vessel-map"]
+metrics = [{metric_list}]
+
+[data]
+train = {train}
+val = {val}
+test = {test}
+
+[training]
+epochs = 1
+batch_size = 4
+"""

@@ -14,27 +14,9 @@ from PIL import Image
 from ropbench.registry import Registry
 from ropbench.runner import run_suite
 from ropbench.suite import load_suite
+from tests.e2e.conftest import seed_format_suite
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "seed-format-sample"
-
-SUITE = """
-name = "sample"
-seeds = [0]
-image_size = 32
-generators = [{{ name = "seed-format", params = {{ path = "{path}" }} }}]
-architectures = ["seed-cnn"]
-explainers = ["vessel-map"]
-metrics = ["accuracy", "relevance-mass"]
-
-[data]
-train = 6
-val = 2
-test = 4
-
-[training]
-epochs = 1
-batch_size = 4
-"""
 
 
 def _run(suite_text: str, tmp: Path, cache: Path, name: str) -> dict[str, str]:
@@ -58,7 +40,7 @@ def _edit_one_image(dataset: Path) -> None:
 def test_editing_one_image_recomputes_data_train_and_explain(tmp_path):
     dataset = tmp_path / "dataset"
     shutil.copytree(SAMPLE, dataset)
-    suite = SUITE.format(path=dataset)
+    suite = seed_format_suite(dataset, image_size=32, metrics=["accuracy", "relevance-mass"], counts=(6, 2, 4))
     cache = tmp_path / "cache"
     assert set(_run(suite, tmp_path, cache, "first").values()) == {"done"}
     assert set(_run(suite, tmp_path, cache, "again").values()) == {"cached"}
@@ -70,7 +52,7 @@ def test_a_relative_path_from_another_folder_is_another_dataset(tmp_path, monkey
     for folder in ("one", "two"):
         shutil.copytree(SAMPLE, tmp_path / folder / "dataset")
     _edit_one_image(tmp_path / "two" / "dataset")
-    suite = SUITE.format(path="dataset")
+    suite = seed_format_suite("dataset", image_size=32, metrics=["accuracy", "relevance-mass"], counts=(6, 2, 4))
     cache = tmp_path / "cache"
     monkeypatch.chdir(tmp_path / "one")
     assert set(_run(suite, tmp_path, cache, "from-one").values()) == {"done"}
