@@ -70,6 +70,12 @@ def _intact(task: StageTask, cache: Cache, record: dict[str, Any]) -> bool:
         return False
 
 
+def _finished_intact(task: StageTask, cache: Cache) -> bool:
+    """``task`` finished and every output it recorded is intact: a cache hit."""
+    record = task_record(cache, task)
+    return record is not None and _intact(task, cache, record)
+
+
 @dataclass(frozen=True)
 class StageRuntime:
     """:param cache_root: the cache every task reads and writes.
@@ -94,11 +100,7 @@ class StageRuntime:
 
     def needs_running(self, task: StageTask) -> bool:
         """Whether ``execute`` would compute ``task`` (not cached intact, or refreshed)."""
-        if self.refreshes(task):
-            return True
-        cache = Cache(self.cache_root)
-        record = task_record(cache, task)
-        return record is None or not _intact(task, cache, record)
+        return self.refreshes(task) or not _finished_intact(task, Cache(self.cache_root))
 
     def _log(self, task: StageTask) -> Callable[[str], None]:
         if not self.verbose:
@@ -122,9 +124,8 @@ class StageRuntime:
         if self.threads:
             torch.set_num_threads(self.threads)
         cache = Cache(self.cache_root)
-        record = task_record(cache, task)
         refresh = self.refreshes(task)
-        if not refresh and record is not None and _intact(task, cache, record):
+        if not refresh and _finished_intact(task, cache):
             return TaskOutcome(task.key, "cached", cache_hits=1)
         started = time.perf_counter()
         try:
